@@ -1,0 +1,5 @@
+"""``python -m databrewery_lab`` is the ``databrewery-lab`` command."""
+
+from .cli import main
+
+raise SystemExit(main())
