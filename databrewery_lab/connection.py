@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from .paths import DSN_ENV, data_home
 from .projects import Project, list_projects
 from .schema import Schema
 from .schema_init import SchemaReport, apply_schema
+from .users import User, resolve_user
 
 
 def connect(
@@ -84,6 +86,8 @@ class Brewery:
             pool_size=5,
         )
         self._schema: Schema | None = None
+        self._user: User | None = None
+        self._is_view = False
 
     # -- identity -------------------------------------------------------------------------
     @property
@@ -121,6 +125,32 @@ class Brewery:
         self.refresh_schema()
         return report
 
+    # -- who is acting -------------------------------------------------------------------
+    def as_user(self, user: int | str) -> Brewery:
+        """The same connection acting as ``user`` (id, email or username) for labeling.
+
+        The returned object shares this one's engine and server; closing it is a no-op.
+        """
+        view = copy.copy(self)
+        view._user = resolve_user(self, user)
+        view._is_view = True
+        return view
+
+    @property
+    def user(self) -> User | None:
+        """The user this connection acts as (see :meth:`as_user`), or None."""
+        return self._user
+
+    def users(self) -> pd.DataFrame:
+        """The database's users (identity and activity columns only; never secrets)."""
+        self.schema.require("htx_user", "id", "email", "username", feature="listing users")
+        wanted = ("id", "email", "username", "is_active", "date_joined", "last_activity")
+        users = self.schema.table("htx_user")
+        query = sa.select(*[users.c[c] for c in wanted if c in users.c]).order_by(users.c.id)
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            return pd.DataFrame(result.all(), columns=list(result.keys())).set_index("id")
+
     # -- data -----------------------------------------------------------------------------
     def projects(self) -> pd.DataFrame:
         """All projects with live counts of tasks, annotations and predictions."""
@@ -149,6 +179,8 @@ class Brewery:
     # -- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
         """Close pooled connections and let go of the embedded server."""
+        if self._is_view:
+            return  # the connection belongs to the Brewery this view came from
         self.engine.dispose()
         if self._embedded is not None:
             self._embedded.release()
@@ -162,7 +194,8 @@ class Brewery:
 
     def __repr__(self) -> str:
         where = f"embedded in {self.data_dir}" if self._embedded else self.dsn
-        return f"<Brewery {self.database!r} ({where}), PostgreSQL {self.server_version}>"
+        acting = f" as {self._user.email}" if self._user else ""
+        return f"<Brewery {self.database!r} ({where}){acting}, PostgreSQL {self.server_version}>"
 
 
 __all__ = ["Brewery", "ConnectionFailed", "connect"]

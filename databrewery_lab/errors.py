@@ -6,7 +6,12 @@ DatabreweryError
  ├── SchemaError           the database lacks, or conflicts with, the Databrewery schema
  │    └── MissingSchemaError   a feature needs a table/column this database does not have
  ├── NotFound              an unknown project, user or other named object
- └── DemoError             the demo organization cannot be built here (busy, not empty)
+ ├── DemoError             the demo organization cannot be built here (busy, not empty)
+ ├── LabelConfigError      a label config is malformed XML, unsafe, or uses unsupported tags
+ ├── AnnotationRejected    a result does not match the project's label config
+ ├── NotAMember            the acting user may not label this project
+ ├── TaskUnavailable       the task was taken, finished or moved on while the user was away
+ └── MediaError            a file named in task data cannot be read by the kernel
 
 Each message names the thing and the fix; none carries a driver traceback.
 """
@@ -40,3 +45,31 @@ class NotFound(DatabreweryError, LookupError):
 
 class DemoError(DatabreweryError):
     """The demo organization cannot be built in this place right now."""
+
+
+class LabelConfigError(DatabreweryError, ValueError):
+    """A label config cannot be used: malformed or unsafe XML, unknown tags or attributes.
+
+    ``line`` and ``tag`` locate the problem when it has a place in the XML.
+    """
+
+    def __init__(self, message: str, *, line: int | None = None, tag: str | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.tag = tag
+
+
+class AnnotationRejected(DatabreweryError, ValueError):
+    """An annotation result does not fit the label config or the task; nothing was written."""
+
+
+class NotAMember(DatabreweryError, PermissionError):
+    """The acting user is not a member of the project (nor of its organization)."""
+
+
+class TaskUnavailable(DatabreweryError):
+    """A task can no longer be worked on by this user (locked by another, finished, gone)."""
+
+
+class MediaError(DatabreweryError):
+    """A file named in task data (path, URL, storage key) cannot be read by the kernel."""

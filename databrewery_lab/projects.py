@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import sqlalchemy as sa
 
-from .errors import NotFound
+from .errors import NotAMember, NotFound
+from .users import User, resolve_user
 
 if TYPE_CHECKING:
+    from .annotation_writer import Submission
     from .connection import Brewery
+    from .labeling import LabelSession
+    from .widgets.labeler import Labeler
 
 _FEATURE = "project listing"
 
@@ -128,6 +133,19 @@ class Project:
         self._row = row
         self.id: int = row["id"]
         self.title: str = row["title"]
+        self._sessions: dict[int, LabelSession] = {}
+
+    @classmethod
+    def create(cls, brewery: Brewery, title: str, label_config: str, **settings: Any) -> Project:
+        """Create a project from a Label Studio config, validated before anything is written.
+
+        ``settings`` are project columns such as ``description``, ``expert_instruction``,
+        ``maximum_annotations``, ``sampling``, ``skip_queue``, ``organization`` (id or
+        title); see :func:`databrewery_lab.project_create.create_project`.
+        """
+        from .project_create import create_project
+
+        return cls.load(brewery, create_project(brewery, title, label_config, **settings))
 
     @classmethod
     def load(cls, brewery: Brewery, ref: int | str) -> Project:
@@ -194,6 +212,70 @@ class Project:
                 extra["model_versions"] = [v for (v,) in conn.execute(versions) if v]
         summary = pd.Series({"id": self.id, **figures, **extra}, name=self.title, dtype=object)
         return summary
+
+    # -- labeling -------------------------------------------------------------------------
+    def label(self, user: int | str | None = None) -> Labeler:
+        """The labeling widget: ``user`` (or the brewery's acting user) labels task after task."""
+        from .widgets.labeler import Labeler
+
+        return Labeler(self.label_session(user, record_visit=True))
+
+    def label_session(
+        self,
+        user: int | str | None = None,
+        *,
+        lock_ttl: timedelta | None = None,
+        record_visit: bool = False,
+    ) -> LabelSession:
+        """The label stream of one user, without a widget (scripts, tests, custom UIs)."""
+        from .label_stream import DEFAULT_LOCK_TTL
+        from .labeling import LabelSession
+
+        who = self._acting_user(user)
+        session = self._sessions.get(who.id)
+        if session is None or lock_ttl is not None or record_visit:
+            session = LabelSession(
+                self._brewery,
+                self,
+                who,
+                lock_ttl=lock_ttl or DEFAULT_LOCK_TTL,
+                record_visit=record_visit,
+            )
+            self._sessions[who.id] = session
+        return session
+
+    def annotate(
+        self,
+        task_id: int,
+        result: list[dict[str, Any]],
+        *,
+        user: int | str | None = None,
+        lead_time: float | None = None,
+        unique_id: str | None = None,
+        parent_prediction_id: int | None = None,
+    ) -> Submission:
+        """Submit ``result`` (Label Studio result JSON) for a task, as the widget would.
+
+        The result is checked against the label config and the task data; a task that
+        another annotator holds, or that already has all its annotations, is refused.
+        """
+        return self.label_session(user).submit(
+            task_id,
+            result,
+            lead_time=lead_time,
+            unique_id=unique_id,
+            parent_prediction_id=parent_prediction_id,
+        )
+
+    def _acting_user(self, user: int | str | None) -> User:
+        if user is not None:
+            return resolve_user(self._brewery, user)
+        if self._brewery.user is not None:
+            return self._brewery.user
+        raise NotAMember(
+            f"Who is labeling {self.title!r}? Pass user='<email or username>' or connect "
+            "as a user: brewery.as_user('<email>').project(...)."
+        )
 
     def __repr__(self) -> str:
         return f"<Project {self.id}: {self.title!r}>"

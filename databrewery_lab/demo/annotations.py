@@ -17,7 +17,8 @@ and tend to keep its answer. Times follow office hours in each annotator's time 
 
 Counter definitions (checked by the integration tests against count(*)):
 ``task.total_annotations`` = submitted (not cancelled) annotations,
-``cancelled_annotations`` = skips, ``is_labeled`` = total_annotations >= overlap,
+``cancelled_annotations`` = skips, ``is_labeled`` = total_annotations (+ skips when the
+skip queue is ``IGNORE_SKIPPED``, as in Label Studio) >= overlap,
 ``avg_lead_time`` = mean lead_time of submitted annotations;
 ``project.useful_annotation_number`` = submitted, not ground truth, non-empty result.
 """
@@ -604,7 +605,7 @@ class _Chunk:
         c["skipped_annotations_number"] += int(self.n_skip.sum())
         c["total_predictions_number"] += len(self.pred_rows)
         c["num_tasks_with_annotations"] += int((self.n_ann > 0).sum())
-        c["finished_task_number"] += int((self.n_ann >= p.spec.overlap).sum())
+        c["finished_task_number"] += int(self._finished().sum())
         c["ground_truth_number"] += gold_count
         c["useful_annotation_number"] += useful
         if a_n:
@@ -621,6 +622,11 @@ class _Chunk:
             entry[0] += lead
             entry[1] += 1
             entry[2] = max(entry[2], t)
+
+    def _finished(self) -> np.ndarray:
+        """Which tasks are labeled: enough answers (skips count under IGNORE_SKIPPED)."""
+        done = self.n_ann + (self.n_skip if self.p.spec.skip_queue == "IGNORE_SKIPPED" else 0)
+        return done >= self.p.spec.overlap
 
     # --------------------------------------------------------------- side rows
     def _side_rows(self) -> None:
@@ -756,6 +762,7 @@ class _Chunk:
         n_ann, n_skip = self.n_ann.tolist(), self.n_skip.tolist()
         comments, unresolved = self.comment_count.tolist(), self.unresolved.tolist()
         authors, drafts = self.comment_authors.tolist(), self.draft_exists.tolist()
+        finished = self._finished().tolist()
         overlap = p.spec.overlap
         text = self.kind.text
         task_rows = []
@@ -770,7 +777,7 @@ class _Chunk:
                     self.contents[i].meta,
                     created[i],
                     updated[i],
-                    n_ann[i] >= overlap,
+                    bool(finished[i]),
                     overlap,
                     p.id,
                     file_upload[batch[i]],

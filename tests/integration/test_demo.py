@@ -136,7 +136,8 @@ LEFT JOIN LATERAL (
 WHERE t.total_annotations <> a.done
    OR t.cancelled_annotations <> a.skipped
    OR t.total_predictions <> r.n
-   OR t.is_labeled <> (a.done >= p.maximum_annotations)
+   OR t.is_labeled <> (a.done + CASE WHEN p.skip_queue = 'IGNORE_SKIPPED' THEN a.skipped
+                                     ELSE 0 END >= p.maximum_annotations)
    OR t.comment_count <> n.n
    OR t.unresolved_comment_count <> n.open
    OR t.comment_authors <> n.authors

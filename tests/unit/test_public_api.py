@@ -8,17 +8,25 @@ import databrewery_lab
 def test_all_is_exact() -> None:
     assert sorted(databrewery_lab.__all__) == sorted(
         [
+            "AnnotationRejected",
             "Brewery",
             "ConnectionFailed",
             "DatabreweryError",
             "DemoError",
             "EmbeddedServerError",
+            "LabelConfig",
+            "LabelConfigError",
+            "LabelSession",
+            "MediaError",
             "MissingSchemaError",
+            "NotAMember",
             "NotFound",
             "Project",
             "SchemaError",
+            "TaskUnavailable",
             "__version__",
             "connect",
+            "parse_label_config",
         ]
     )
     for name in databrewery_lab.__all__:

@@ -1,0 +1,487 @@
+"""Writes of one annotator: submit, skip, update, drafts, and the counters they move.
+
+Every write runs in the caller's transaction and starts by locking the task row
+(``SELECT ... FOR UPDATE``), so writes to one task are serialised: the overlap check,
+the idempotency check on ``unique_id`` and the counter updates see one consistent task.
+Task counters are recomputed from the task's own ``task_completion`` rows (a handful),
+so they equal ``count(*)`` by construction; project counters move by the difference
+between the task before and after, in the same transaction.
+
+Counter definitions (the demo builder uses the same ones):
+``task.total_annotations`` = submitted (not cancelled) annotations;
+``cancelled_annotations`` = skips; ``is_labeled`` = total (+ skips when the project's
+skip queue is ``IGNORE_SKIPPED``, as in Label Studio) >= ``task.overlap``;
+``avg_lead_time`` = mean lead time of submitted annotations;
+``project.useful_annotation_number`` = submitted, not ground truth, non-empty result.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from .errors import AnnotationRejected, NotFound, TaskUnavailable
+from .label_stream import IGNORE_SKIPPED, LabelStream
+from .result_validation import result_summary
+from .schema import Schema
+
+_FEATURE = "submitting annotations"
+#: Project counters moved by annotation writes, when the database has them.
+_PROJECT_COUNTERS = (
+    "total_annotations_number",
+    "skipped_annotations_number",
+    "num_tasks_with_annotations",
+    "finished_task_number",
+    "queue_done",
+    "useful_annotation_number",
+)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a submit or skip did: which annotation, and whether it is a new row."""
+
+    annotation_id: int
+    task_id: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A user's unsubmitted work on a task (``tasks_annotationdraft``)."""
+
+    id: int
+    result: list[dict[str, Any]]
+    lead_time: float | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class _TaskState:
+    """A task row read under its row lock, with every annotation of it (a handful)."""
+
+    total: int
+    cancelled: int
+    is_labeled: bool
+    overlap: int
+    data: Any
+    annotations: tuple[dict[str, Any], ...]
+    holder: int | None
+    holder_until: datetime | None
+
+
+#: Checks a result against the (locked) task's data; returns the normalised result.
+Validator = Callable[[list[dict[str, Any]], dict[str, Any]], list[dict[str, Any]]]
+
+
+class AnnotationWriter:
+    """Annotation and draft writes of one user in one project.
+
+    A submit is two statements in one transaction: read the task under its row lock
+    (with its annotations and lock holder), decide in Python, then one statement whose
+    CTEs write the annotation, the task and project counters, and drop the draft and lock.
+    """
+
+    def __init__(
+        self, schema: Schema, project_id: int, user_id: int, username: str, stream: LabelStream
+    ) -> None:
+        schema.require(
+            "task_completion",
+            "id",
+            "result",
+            "task_id",
+            "project_id",
+            "completed_by_id",
+            "was_cancelled",
+            "unique_id",
+            feature=_FEATURE,
+        )
+        schema.require(
+            "task", "total_annotations", "cancelled_annotations", "overlap", feature=_FEATURE
+        )
+        self._schema = schema
+        self.project_id, self.user_id, self.username = project_id, user_id, username
+        self.stream = stream
+        self._ignore_skipped = stream.settings.skip_queue == IGNORE_SKIPPED
+        self._task = schema.table("task")
+        self._ann = schema.table("task_completion")
+        self._project = schema.table("project")
+        self._lock = schema.table("tasks_tasklock")
+        self._draft = (
+            schema.table("tasks_annotationdraft")
+            if schema.has_table("tasks_annotationdraft")
+            else None
+        )
+        self._read_query = self._build_read_query()
+        self._statements: dict[tuple[bool, tuple[str, ...]], sa.Select] = {}
+
+    # -- annotations --------------------------------------------------------------------
+    def submit(
+        self,
+        conn: sa.Connection,
+        task_id: int,
+        result: list[dict[str, Any]],
+        *,
+        lead_time: float | None = None,
+        unique_id: str | None = None,
+        parent_prediction_id: int | None = None,
+        cancelled: bool = False,
+        validate: Validator | None = None,
+    ) -> Submission:
+        """Create this user's annotation on the task (or skip it), or update the one they have.
+
+        The same ``unique_id`` twice is one annotation: the second call changes nothing.
+        ``validate`` sees the task data read under the row lock.
+        """
+        before = self._read_task(conn, task_id)
+        if validate is not None:
+            result = validate(result, before.data or {})
+        unique_id = unique_id or str(uuid.uuid4())
+        landed = next((a for a in before.annotations if a["unique_id"] == unique_id), None)
+        if landed is not None:
+            if landed["user"] != self.user_id:
+                raise AnnotationRejected(
+                    f"unique_id {unique_id!r} already belongs to another user's annotation "
+                    f"{landed['id']}; send a fresh unique_id for a new annotation."
+                )
+            return Submission(int(landed["id"]), task_id, created=False)
+
+        mine = [a for a in before.annotations if a["user"] == self.user_id]
+        submitted = next((a for a in mine if not a["cancelled"]), None)
+        skipped = next((a for a in mine if a["cancelled"]), None)
+        row = {
+            "id": None,
+            "user": self.user_id,
+            "cancelled": cancelled,
+            "gt": False,
+            "lead": lead_time,
+            "unique_id": unique_id,
+            "result": result,
+        }
+        if submitted is not None:
+            if cancelled:
+                raise TaskUnavailable(
+                    f"Task {task_id} already has your submitted annotation "
+                    f"{submitted['id']}; it cannot be skipped now. Update it instead."
+                )
+            replaced, action = submitted, "updated"
+        else:
+            self._check_capacity(task_id, before, converting_skip=skipped is not None)
+            replaced, action = skipped, "skipped" if cancelled else "submitted"
+        if replaced is not None:  # one's own annotation (or REQUEUE_FOR_ME skip) rewritten
+            lead = replaced["lead"] if lead_time is None else (replaced["lead"] or 0) + lead_time
+            row |= {"id": replaced["id"], "gt": replaced["gt"], "lead": lead}
+            row["unique_id"] = replaced["unique_id"]
+        after_rows = [a for a in before.annotations if a is not replaced] + [row]
+        deltas = self._project_deltas(before, after_rows, replaced, row)
+        # Parameter names carry a p_ prefix: SQLAlchemy reads keys named like a column
+        # of an UPDATE's table as extra SET clauses.
+        values = {
+            "task_id": task_id,
+            "project_id": self.project_id,
+            "user_id": self.user_id,
+            "annotation_id": row["id"],
+            "result": result,
+            "was_cancelled": cancelled,
+            "lead_time": row["lead"],
+            "result_count": len(result),
+            "last_action": action,
+            "was_submitted": not cancelled,
+            "unique_id": row["unique_id"],
+            "parent_prediction_id": parent_prediction_id,
+            **self._task_counters(before, after_rows),
+            **{f"d_{name}": delta for name, delta in deltas.items()},
+        }
+        params = {f"p_{k}": v for k, v in values.items()}
+        statement = self._write_statement(row["id"] is None, tuple(sorted(deltas)))
+        try:
+            annotation_id = conn.execute(statement, params).scalar_one()
+        except sa.exc.IntegrityError:
+            raise AnnotationRejected(
+                f"unique_id {unique_id!r} is already used by another annotation; send a "
+                "fresh unique_id for a new annotation."
+            ) from None
+        return Submission(int(annotation_id), task_id, created=replaced is None)
+
+    def _build_read_query(self) -> sa.Select:
+        t, a, lock = self._task, self._ann, self._lock
+        fields: list[Any] = [
+            sa.literal("id"),
+            a.c.id,
+            sa.literal("user"),
+            a.c.completed_by_id,
+            sa.literal("cancelled"),
+            a.c.was_cancelled,
+            sa.literal("unique_id"),
+            a.c.unique_id,
+            sa.literal("result"),
+            a.c.result,
+            sa.literal("gt"),
+            a.c.ground_truth if "ground_truth" in a.c else sa.false(),
+            sa.literal("lead"),
+            a.c.lead_time if "lead_time" in a.c else sa.null(),
+        ]
+        annotations = (
+            sa.select(sa.func.json_agg(sa.func.json_build_object(*fields)))
+            .where(a.c.task_id == t.c.id)
+            .scalar_subquery()
+        )
+        live = sa.and_(lock.c.task_id == t.c.id, lock.c.expire_at > sa.func.now())
+        return (
+            sa.select(
+                t.c.project_id,
+                t.c.total_annotations,
+                t.c.cancelled_annotations,
+                t.c.is_labeled,
+                t.c.overlap,
+                t.c.data,
+                annotations.label("annotations"),
+                sa.select(lock.c.user_id).where(live).scalar_subquery().label("holder"),
+                sa.select(lock.c.expire_at).where(live).scalar_subquery().label("until"),
+            )
+            .where(t.c.id == sa.bindparam("task_id"))
+            .with_for_update(of=t)
+        )
+
+    def _read_task(self, conn: sa.Connection, task_id: int) -> _TaskState:
+        row = conn.execute(self._read_query, {"task_id": task_id}).mappings().first()
+        if row is None or row["project_id"] != self.project_id:
+            raise NotFound(f"Task {task_id} is not in project {self.project_id}.")
+        annotations = tuple(sorted(row["annotations"] or [], key=lambda a: -a["id"]))
+        return _TaskState(
+            row["total_annotations"],
+            row["cancelled_annotations"],
+            row["is_labeled"],
+            row["overlap"],
+            row["data"],
+            annotations,
+            row["holder"],
+            row["until"],
+        )
+
+    def _check_capacity(self, task_id: int, before: _TaskState, *, converting_skip: bool) -> None:
+        """Refuse a new annotation beyond the overlap or on a task someone else holds."""
+        if before.holder is not None and before.holder != self.user_id:
+            until = f"{before.holder_until:%H:%M:%S %Z}" if before.holder_until else "later"
+            raise TaskUnavailable(
+                f"Task {task_id} is being labeled by another annotator (locked until "
+                f"{until}); your work is kept as a draft. Open the next task."
+            )
+        # Under IGNORE_SKIPPED one's own skip already counts towards the overlap.
+        if before.is_labeled and not (converting_skip and self._ignore_skipped):
+            raise TaskUnavailable(
+                f"Task {task_id} already has all the annotations it needs (the project's "
+                "overlap) — it moved on while you were away. Your work is kept as a draft; "
+                "open the next task."
+            )
+
+    def _write_statement(self, insert: bool, counters: tuple[str, ...]) -> sa.Select:
+        """The one write statement of a submit, built once per shape and then reused.
+
+        CTEs: the annotation row (insert, or rewrite of one's own), the task counters,
+        the project counters that move, and the deletion of this user's draft and lock.
+        """
+        key = (insert, counters)
+        if key not in self._statements:
+            written = self._write_annotation(insert)
+            self._statements[key] = sa.select(written.c.id).add_cte(
+                self._task_update(), *self._project_update(counters), *self._cleanup()
+            )
+        return self._statements[key]
+
+    def _write_annotation(self, insert: bool) -> Any:
+        a = self._ann
+        columns = ["result", "was_cancelled", "lead_time", "result_count", "last_action"]
+        columns += ["was_submitted"]
+        if insert:
+            columns += ["task_id", "project_id", "unique_id", "parent_prediction_id"]
+        values: dict[str, Any] = {
+            c: sa.bindparam(f"p_{c}", type_=a.c[c].type) for c in columns if c in a.c
+        }
+        if insert:
+            values["completed_by_id"] = sa.bindparam("p_user_id")
+            return sa.insert(a).values(**values).returning(a.c.id).cte("written")
+        if "updated_at" in a.c:
+            values["updated_at"] = sa.func.now()
+        if "parent_prediction_id" in a.c:
+            values["parent_prediction_id"] = sa.func.coalesce(
+                sa.bindparam("p_parent_prediction_id", type_=sa.Integer), a.c.parent_prediction_id
+            )
+        query = sa.update(a).where(a.c.id == sa.bindparam("p_annotation_id"))
+        return query.values(**values).returning(a.c.id).cte("written")
+
+    def _task_counters(self, before: _TaskState, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """Task counters recomputed from its annotation rows as they will be."""
+        submitted = [r for r in sorted(rows, key=_row_order) if not r["cancelled"]]
+        cancelled = len(rows) - len(submitted)
+        done = len(submitted) + (cancelled if self._ignore_skipped else 0)
+        leads = [r["lead"] for r in submitted if r["lead"] is not None]
+        return {
+            "total_annotations": len(submitted),
+            "cancelled_annotations": cancelled,
+            "is_labeled": done >= before.overlap,
+            "avg_lead_time": sum(leads) / len(leads) if leads else None,
+            "annotations_results": json.dumps([result_summary(r["result"]) for r in submitted]),
+        }
+
+    def _task_update(self) -> Any:
+        t = self._task
+        names = ["total_annotations", "cancelled_annotations", "is_labeled"]
+        names += [c for c in ("avg_lead_time", "annotations_results") if c in t.c]
+        values: dict[str, Any] = {c: sa.bindparam(f"p_{c}", type_=t.c[c].type) for c in names}
+        if "updated_at" in t.c:
+            values["updated_at"] = sa.func.now()
+        if "updated_by_id" in t.c:
+            values["updated_by_id"] = sa.bindparam("p_user_id")
+        if "draft_exists" in t.c and self._draft is not None:
+            values["draft_exists"] = sa.exists().where(
+                self._draft.c.task_id == sa.bindparam("p_task_id"), sa.not_(self._my_drafts_of())
+            )
+        query = sa.update(t).where(t.c.id == sa.bindparam("p_task_id")).values(**values)
+        return query.cte("task_counters")
+
+    def _project_deltas(
+        self,
+        before: _TaskState,
+        rows: list[dict[str, Any]],
+        replaced: dict[str, Any] | None,
+        row: dict[str, Any],
+    ) -> dict[str, int]:
+        """Project counters moved by the difference this write makes (non-zero ones)."""
+        total = sum(not r["cancelled"] for r in rows)
+        cancelled = len(rows) - total
+        done = total + (cancelled if self._ignore_skipped else 0)
+        finished = int(done >= before.overlap) - int(before.is_labeled)
+        deltas = {
+            "total_annotations_number": total - before.total,
+            "skipped_annotations_number": cancelled - before.cancelled,
+            "num_tasks_with_annotations": int(total > 0) - int(before.total > 0),
+            "finished_task_number": finished,
+            "queue_done": finished,
+            "useful_annotation_number": int(_useful(row))
+            - int(replaced is not None and _useful(replaced)),
+        }
+        return {k: d for k, d in deltas.items() if d and k in self._project.c}
+
+    def _project_update(self, counters: tuple[str, ...]) -> list[Any]:
+        if not counters:
+            return []
+        p = self._project
+        values = {k: p.c[k] + sa.bindparam(f"p_d_{k}", type_=sa.Integer) for k in counters}
+        query = sa.update(p).where(p.c.id == sa.bindparam("p_project_id")).values(**values)
+        return [query.cte("project_counters")]
+
+    def _cleanup(self) -> list[Any]:
+        """Submitting ends the drafting and frees the task: drop my draft and my lock."""
+        lock = self._lock
+        unlock = sa.delete(lock).where(
+            lock.c.task_id == sa.bindparam("p_task_id"), lock.c.user_id == sa.bindparam("p_user_id")
+        )
+        ctes = [unlock.cte("unlocked")]
+        if self._draft is not None:
+            d = self._draft
+            mine = sa.and_(d.c.task_id == sa.bindparam("p_task_id"), self._my_drafts_of())
+            ctes.append(sa.delete(d).where(mine).cte("undrafted"))
+        return ctes
+
+    def _my_drafts_of(self) -> sa.ColumnElement[bool]:
+        """This user's drafts of a new annotation, or of annotation ``:annotation_id``."""
+        d = self._draft
+        assert d is not None
+        same = sa.func.coalesce(
+            d.c.annotation_id == sa.bindparam("p_annotation_id", type_=sa.Integer), sa.false()
+        )
+        return sa.and_(
+            d.c.user_id == sa.bindparam("p_user_id"), sa.or_(d.c.annotation_id.is_(None), same)
+        )
+
+    # -- drafts -------------------------------------------------------------------------
+    def save_draft(
+        self,
+        conn: sa.Connection,
+        task_id: int,
+        result: list[dict[str, Any]],
+        *,
+        lead_time: float | None = None,
+        annotation_id: int | None = None,
+    ) -> Draft:
+        """Create or replace this user's draft on the task (of a new or existing annotation)."""
+        d = self._require_drafts()
+        self._read_task(conn, task_id)  # serialises with submits of this task
+        values: dict[str, Any] = {"result": result}
+        if "lead_time" in d.c:
+            values["lead_time"] = lead_time
+        if "updated_at" in d.c:
+            values["updated_at"] = sa.func.now()
+        mine = sa.and_(
+            d.c.task_id == task_id,
+            d.c.user_id == self.user_id,
+            d.c.annotation_id.is_(None)
+            if annotation_id is None
+            else d.c.annotation_id == annotation_id,
+        )
+        returning = [d.c.id, *[d.c[c] for c in ("updated_at",) if c in d.c]]
+        row = conn.execute(sa.update(d).where(mine).values(**values).returning(*returning)).first()
+        if row is None:
+            extra = {"annotation_id": annotation_id, "task_id": task_id, "user_id": self.user_id}
+            if "created_username" in d.c:
+                extra["created_username"] = self.username
+            row = conn.execute(sa.insert(d).values(**values, **extra).returning(*returning)).first()
+        assert row is not None
+        t = self._task
+        if "draft_exists" in t.c:
+            conn.execute(
+                sa.update(t)
+                .where(t.c.id == task_id, sa.not_(t.c.draft_exists))
+                .values(draft_exists=True)
+            )
+        updated_at = row[1] if len(row) > 1 else None
+        return Draft(int(row[0]), result, lead_time, updated_at)
+
+    def load_draft(
+        self, conn: sa.Connection, task_id: int, annotation_id: int | None = None
+    ) -> Draft | None:
+        """This user's latest draft on the task, or None."""
+        if self._draft is None:
+            return None
+        d = self._draft
+        columns = [d.c.id, d.c.result]
+        columns += [d.c[c] for c in ("lead_time", "updated_at") if c in d.c]
+        where = [d.c.task_id == task_id, d.c.user_id == self.user_id]
+        if "annotation_id" in d.c:
+            where.append(
+                d.c.annotation_id.is_(None)
+                if annotation_id is None
+                else d.c.annotation_id == annotation_id
+            )
+        row = (
+            conn.execute(sa.select(*columns).where(*where).order_by(d.c.id.desc()).limit(1))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        return Draft(
+            int(row["id"]), row["result"] or [], row.get("lead_time"), row.get("updated_at")
+        )
+
+    def _require_drafts(self) -> sa.Table:
+        self._schema.require("tasks_annotationdraft", "task_id", "user_id", feature="drafts")
+        assert self._draft is not None
+        return self._draft
+
+
+def _row_order(row: dict[str, Any]) -> int:
+    """Annotation rows in id order; the one being inserted (no id yet) last."""
+    return row["id"] if row["id"] is not None else 2**62
+
+
+def _useful(row: dict[str, Any]) -> bool:
+    """Counted in ``useful_annotation_number``: submitted, not ground truth, non-empty."""
+    return not row["cancelled"] and not row["gt"] and bool(row["result"])
