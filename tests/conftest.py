@@ -8,8 +8,11 @@ or the one ``DATABREWERY_TEST_DSN`` names. Tests ask for brand-new databases wit
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -70,23 +73,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def make_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., str]]:
-    """``make_database(schema=True)`` → conninfo of a brand-new database on the test server."""
+def make_database() -> Iterator[Callable[..., str]]:
+    """``make_database(schema=True)`` → conninfo of a brand-new database on the test server.
+
+    The embedded server lives in its own temp dir, not under pytest's basetemp: another
+    pytest run on the machine prunes old basetemps and would pull the data dir away.
+    """
     dsn = os.environ.get(TEST_DSN_ENV)
     server: EmbeddedPostgres | None = None
+    home = None
     if dsn:
         admin = dsn
     else:
-        server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"), settings=FAST_SETTINGS)
+        home = tempfile.mkdtemp(prefix="dbl-test-pg-")
+        server = EmbeddedPostgres(Path(home), settings=FAST_SETTINGS)
         server.acquire()
         admin = server.conninfo("postgres")
     factory = DatabaseFactory(admin)
     try:
         yield factory
     finally:
-        factory.drop_all()
-        if server is not None:
-            server.release()
+        try:
+            factory.drop_all()
+        finally:
+            if server is not None:
+                server.release()
+            if home is not None:
+                shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
