@@ -1414,8 +1414,29 @@ function renderImage(def, ctx) {
     testid: `dbl-labeler-image-overlay-${name}` });
   const stage = h("div", { class: "dbl-labeler-image-stage" }, img, overlay);
   const message = h("div", { class: "dbl-labeler-image-message", role: "status" });
+  // Zoom: the stage grows inside a scroller; boxes stay in percent, so nothing else changes.
+  let zoom = 1;
+  const zoomLevel = h("span", { class: "dbl-labeler-zoom-level", testid: `dbl-labeler-zoom-${name}`, text: "100%" });
+  const scroller = h("div", { class: "dbl-labeler-image-scroller" }, stage);
+  const setZoom = (value) => {
+    zoom = clamp(round(value, 3), 1, 8);
+    stage.style.setProperty("--dbl-zoom", String(zoom));
+    zoomLevel.textContent = `${Math.round(zoom * 100)}%`;
+  };
+  const zoomButton = (label, title, action) => h("button", { type: "button", class: "dbl-labeler-icon-button dbl-labeler-zoom-button",
+    title, text: label, onclick: () => { action(); ctx.focusRoot(); } });
+  const toolbar = h("div", { class: "dbl-labeler-image-toolbar" },
+    zoomButton("−", "Zoom out (-)", () => setZoom(zoom / 1.25)), zoomLevel,
+    zoomButton("+", "Zoom in (+, or Ctrl+wheel)", () => setZoom(zoom * 1.25)),
+    zoomButton("Fit", "Fit the image (=)", () => setZoom(1)));
+  scroller.addEventListener("wheel", (event) => {
+    if (!event.ctrlKey && !event.metaKey) return;
+    event.preventDefault();
+    setZoom(zoom * (event.deltaY < 0 ? 1.25 : 0.8));
+  }, { passive: false });
+  ctx.zoomers.push((how) => setZoom(how === "in" ? zoom * 1.25 : how === "out" ? zoom / 1.25 : 1));
   const el = h("div", { class: "dbl-labeler-object dbl-labeler-image",
-    testid: `dbl-labeler-image-${name}` }, message, stage);
+    testid: `dbl-labeler-image-${name}` }, message, toolbar, scroller);
   const boxes = new Map();
   let drag = null;
   let url = null;
@@ -1594,6 +1615,7 @@ function renderImage(def, ctx) {
       img.removeAttribute("src");
       el.dataset.loaded = "false";
     }
+    toolbar.hidden = !store.task || !url;
     if (!store.task) {
       message.hidden = true;
       stage.hidden = true;
@@ -1974,7 +1996,7 @@ class LabelerView {
     this.store = store;
     this.host = host;
     this.root = h("div", { class: "dbl-labeler", tabindex: "0", testid: "dbl-labeler", role: "group" });
-    this.ctx = { store, root: this.root, controls: new Map(), focusRoot: (force) => this.focusRoot(force) };
+    this.ctx = { store, root: this.root, controls: new Map(), zoomers: [], focusRoot: (force) => this.focusRoot(force) };
     this.buildChrome();
     this.buildLayout();
     this.onKeyDown = (event) => this.keydown(event);
@@ -2075,6 +2097,7 @@ class LabelerView {
   buildLayout() {
     const spec = this.store.spec.raw;
     this.ctx.controls = new Map();
+    this.ctx.zoomers = [];
     this.layout = (spec.layout || []).map((node) => buildNode(node, this.ctx));
     this.content.replaceChildren(...this.layout.map((r) => r.el));
     this.hasRegions = Object.values(this.store.spec.controls).some((c) => LABEL_TYPES.has(c.type));
@@ -2109,6 +2132,7 @@ class LabelerView {
       parts.push(["delete", "remove region"]);
     }
     if (controls.some((c) => c.type === "rectanglelabels")) parts.push(["←↑→↓ / Shift+←↑→↓", "move / resize box"]);
+    if (Object.values(store.spec.objects).some((o) => o.tag === "Image")) parts.push(["+ / − / =", "zoom in / out / fit"]);
     parts.push(["escape", "clear"]);
     parts.push(["?", "all keys"]);
     const pretty = (combo) => combo.split(" / ").map((c) => (/^[a-z+]+$/.test(c) ? prettyKey(c) : c)).join(" / ");
@@ -2134,6 +2158,7 @@ class LabelerView {
       rows.push(["label key with a region selected", "relabel the region"]);
     }
     if (controls.some((c) => c.type === "rectanglelabels")) rows.push(["←↑→↓ · Shift+←↑→↓", "move · resize the selected box"]);
+    if (Object.values(store.spec.objects).some((o) => o.tag === "Image")) rows.push(["+ · − · = · Ctrl+wheel", "zoom in · out · fit the image"]);
     rows.push(["Enter · Shift+Enter (text box)", "add the entry · new line"]);
     rows.push(["Esc", "clear selection and armed label; leave a text box"]);
     rows.push(["?", "show / hide this list"]);
@@ -2360,6 +2385,8 @@ class LabelerView {
       return;
     }
     if (event.key === "?") { stop(); store.helpOpen = !store.helpOpen; store.emit("help"); return; }
+    const zoomKey = { "+": "in", "-": "out", "=": "fit" }[event.key];
+    if (zoomKey && this.ctx.zoomers.length) { stop(); this.ctx.zoomers.forEach((z) => z(zoomKey)); return; }
     if (combo === "escape") {
       stop();
       if (!store.clearSelection()) { store.helpOpen = false; store.notice = null; store.emit("notice"); }

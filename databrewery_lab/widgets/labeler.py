@@ -65,6 +65,10 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+#: A request handler: the request -> (reply fields, reply buffers).
+Handler = Callable[[dict[str, Any]], tuple[dict[str, Any], list[bytes]]]
+
+
 class _BadRequest(Exception):
     """A message from the browser that does not follow the protocol (a bug, not a user act)."""
 
@@ -254,23 +258,15 @@ class Labeler(anywidget.AnyWidget):
         )
         self._session = session
         self._closed = False
-        self._fresh_task: int | None = None
-        self._handlers: dict[str, Callable[[dict[str, Any]], tuple[dict[str, Any], list[bytes]]]]
-        self._handlers = {
-            "next": self._on_next,
-            "prev": self._on_prev,
-            "open": self._on_open,
-            "submit": self._on_submit,
-            "skip": self._on_skip,
-            "draft": self._on_draft,
-            "media": self._on_media,
+        self._held_lock: int | None = None  # the task on screen, while I hold its lock
+        self._handlers: dict[str, Handler] = {
+            kind: getattr(self, f"_on_{kind}") for kind in REQUEST_KINDS
         }
-        assert tuple(self._handlers) == REQUEST_KINDS
         self.on_msg(self._handle_message)
         with self.hold_sync():
             self._refresh_history()
             self._refresh_progress()
-            self._show(session.next_task(), fresh=True)
+            self._show(session.next_task())
 
     # -- public ---------------------------------------------------------------------------
     @property
@@ -283,7 +279,7 @@ class Labeler(anywidget.AnyWidget):
         if not getattr(self, "_closed", True):  # (a failed __init__ has nothing to give back)
             self._closed = True
             try:
-                self._release_fresh()
+                self._release_held()
             finally:
                 self._session.close()
         super().close()
@@ -301,9 +297,9 @@ class Labeler(anywidget.AnyWidget):
         p = self._session.progress()
         self.progress = {"mine": p.mine, "project_done": p.project_done, "total": p.total}
 
-    def _show(self, view: Any, *, fresh: bool = False) -> None:
+    def _show(self, view: Any) -> None:
         """Put a TaskView (or None: nothing left) on screen."""
-        self._fresh_task = view.id if (view is not None and fresh) else None
+        self._held_lock = int(view.id) if view is not None and view.locked_until else None
         with self.hold_sync():
             if view is None:
                 self.task = None
@@ -315,12 +311,12 @@ class Labeler(anywidget.AnyWidget):
                 self.status = "ready"
             self.error = ""
 
-    def _release_fresh(self) -> None:
-        """Drop my lock on the queue task on screen (not on history tasks: those are mine)."""
-        fresh = self._fresh_task
-        if fresh is not None:
-            self._fresh_task = None
-            self._session.release(fresh)
+    def _release_held(self) -> None:
+        """Give back my lock on the task on screen, when leaving it unfinished."""
+        held = self._held_lock
+        if held is not None:
+            self._held_lock = None
+            self._session.release(held)
 
     def _show_next_after(self, task_id: int | None, history: list[int] | None = None) -> None:
         """After task_id: the next task of my history, or a new one from the queue."""
@@ -330,7 +326,7 @@ class Labeler(anywidget.AnyWidget):
             if i + 1 < len(history):
                 self._show(self._session.open_task(history[i + 1]))
                 return
-        self._show(self._session.next_task(), fresh=True)
+        self._show(self._session.next_task())
 
     def _require_current(self, task_id: int) -> None:
         if task_id != self.current_task:
@@ -341,7 +337,7 @@ class Labeler(anywidget.AnyWidget):
     # -- message handlers: one per REQUEST_KINDS entry ------------------------------------
     def _on_next(self, content: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
         current = self.current_task
-        self._release_fresh()
+        self._release_held()
         self._show_next_after(current)
         return {"task_id": self.current_task}, []
 
@@ -357,7 +353,7 @@ class Labeler(anywidget.AnyWidget):
             target = history[-1]
         else:
             raise _BadRequest("you have not labeled any task of this project yet")
-        self._release_fresh()
+        self._release_held()
         self._show(self._session.open_task(target))
         return {"task_id": self.current_task}, []
 
@@ -366,7 +362,7 @@ class Labeler(anywidget.AnyWidget):
         assert task_id is not None
         if task_id != self.current_task:
             view = self._session.open_task(task_id)
-            self._release_fresh()
+            self._release_held()
             self._show(view)
         return {"task_id": self.current_task}, []
 
@@ -386,7 +382,7 @@ class Labeler(anywidget.AnyWidget):
             unique_id=unique_id,
             parent_prediction_id=parent,
         )
-        self._fresh_task = None  # annotated: the lock is the session's business now
+        self._held_lock = None  # annotated: the lock is the session's business now
         return self._after_write("submit", task_id, submission)
 
     def _on_skip(self, content: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
@@ -397,7 +393,7 @@ class Labeler(anywidget.AnyWidget):
         unique_id = _unique_id(content)
         self.status = "saving"
         submission = self._session.skip(task_id, lead_time=lead_time, unique_id=unique_id)
-        self._fresh_task = None
+        self._held_lock = None
         return self._after_write("skip", task_id, submission)
 
     def _after_write(
@@ -426,7 +422,12 @@ class Labeler(anywidget.AnyWidget):
         result = _result(content)
         lead_time = _lead_time(content)
         draft = self._session.save_draft(task_id, result, lead_time=lead_time)
-        ack = {"kind": "draft", "task_id": task_id, "draft_id": int(draft.id)}
+        ack = {
+            "kind": "draft",
+            "task_id": task_id,
+            "annotation_id": None,
+            "draft_id": int(draft.id),
+        }
         with self.hold_sync():
             self.last_saved = ack
             self.status = "saved"
