@@ -179,7 +179,8 @@ class AnnotationWriter:
             row |= {"id": replaced["id"], "gt": replaced["gt"], "lead": lead}
             row["unique_id"] = replaced["unique_id"]
         after_rows = [a for a in before.annotations if a is not replaced] + [row]
-        deltas = self._project_deltas(before, after_rows, replaced, row)
+        counters = self._task_counters(before, after_rows)
+        deltas = self._project_deltas(before, counters, replaced, row)
         # Parameter names carry a p_ prefix: SQLAlchemy reads keys named like a column
         # of an UPDATE's table as extra SET clauses.
         values = {
@@ -195,7 +196,7 @@ class AnnotationWriter:
             "was_submitted": not cancelled,
             "unique_id": row["unique_id"],
             "parent_prediction_id": parent_prediction_id,
-            **self._task_counters(before, after_rows),
+            **counters,
             **{f"d_{name}": delta for name, delta in deltas.items()},
         }
         params = {f"p_{k}": v for k, v in values.items()}
@@ -251,8 +252,7 @@ class AnnotationWriter:
 
     def _read_task(self, conn: sa.Connection, task_id: int) -> _TaskState:
         row = conn.execute(self._read_query, {"task_id": task_id}).mappings().first()
-        if row is None or row["project_id"] != self.project_id:
-            raise NotFound(f"Task {task_id} is not in project {self.project_id}.")
+        self._check_in_project(task_id, None if row is None else row["project_id"])
         annotations = tuple(sorted(row["annotations"] or [], key=lambda a: -a["id"]))
         return _TaskState(
             row["total_annotations"],
@@ -264,6 +264,16 @@ class AnnotationWriter:
             row["holder"],
             row["until"],
         )
+
+    def _lock_task_row(self, conn: sa.Connection, task_id: int) -> None:
+        """Only the task row lock, for writes that need no annotations (drafts)."""
+        t = self._task
+        query = sa.select(t.c.project_id).where(t.c.id == task_id).with_for_update()
+        self._check_in_project(task_id, conn.execute(query).scalar())
+
+    def _check_in_project(self, task_id: int, project_id: int | None) -> None:
+        if project_id != self.project_id:
+            raise NotFound(f"Task {task_id} is not in project {self.project_id}.")
 
     def _check_capacity(self, task_id: int, before: _TaskState, *, converting_skip: bool) -> None:
         """Refuse a new annotation beyond the overlap or on a task someone else holds."""
@@ -349,15 +359,13 @@ class AnnotationWriter:
     def _project_deltas(
         self,
         before: _TaskState,
-        rows: list[dict[str, Any]],
+        after: dict[str, Any],
         replaced: dict[str, Any] | None,
         row: dict[str, Any],
     ) -> dict[str, int]:
-        """Project counters moved by the difference this write makes (non-zero ones)."""
-        total = sum(not r["cancelled"] for r in rows)
-        cancelled = len(rows) - total
-        done = total + (cancelled if self._ignore_skipped else 0)
-        finished = int(done >= before.overlap) - int(before.is_labeled)
+        """Project counters moved by the task's counters before and after (non-zero ones)."""
+        total, cancelled = after["total_annotations"], after["cancelled_annotations"]
+        finished = int(after["is_labeled"]) - int(before.is_labeled)
         deltas = {
             "total_annotations_number": total - before.total,
             "skipped_annotations_number": cancelled - before.cancelled,
@@ -413,7 +421,7 @@ class AnnotationWriter:
     ) -> Draft:
         """Create or replace this user's draft on the task (of a new or existing annotation)."""
         d = self._require_drafts()
-        self._read_task(conn, task_id)  # serialises with submits of this task
+        self._lock_task_row(conn, task_id)  # serialises with submits of this task
         values: dict[str, Any] = {"result": result}
         if "lead_time" in d.c:
             values["lead_time"] = lead_time
@@ -443,33 +451,6 @@ class AnnotationWriter:
             )
         updated_at = row[1] if len(row) > 1 else None
         return Draft(int(row[0]), result, lead_time, updated_at)
-
-    def load_draft(
-        self, conn: sa.Connection, task_id: int, annotation_id: int | None = None
-    ) -> Draft | None:
-        """This user's latest draft on the task, or None."""
-        if self._draft is None:
-            return None
-        d = self._draft
-        columns = [d.c.id, d.c.result]
-        columns += [d.c[c] for c in ("lead_time", "updated_at") if c in d.c]
-        where = [d.c.task_id == task_id, d.c.user_id == self.user_id]
-        if "annotation_id" in d.c:
-            where.append(
-                d.c.annotation_id.is_(None)
-                if annotation_id is None
-                else d.c.annotation_id == annotation_id
-            )
-        row = (
-            conn.execute(sa.select(*columns).where(*where).order_by(d.c.id.desc()).limit(1))
-            .mappings()
-            .first()
-        )
-        if row is None:
-            return None
-        return Draft(
-            int(row["id"]), row["result"] or [], row.get("lead_time"), row.get("updated_at")
-        )
 
     def _require_drafts(self) -> sa.Table:
         self._schema.require("tasks_annotationdraft", "task_id", "user_id", feature="drafts")

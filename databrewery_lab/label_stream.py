@@ -151,10 +151,6 @@ class LabelStream:
             ),
         ).returning(lock.c.task_id)
 
-    def renew_lock(self, conn: sa.Connection, task_id: int) -> bool:
-        """Extend this user's lock on ``task_id``, or re-take it if it lapsed and is free."""
-        return self.take_lock(conn, task_id)
-
     def release(self, conn: sa.Connection, task_id: int | None = None) -> None:
         """Drop this user's lock on one task (or all of their locks in this project)."""
         lock = self._lock
@@ -167,16 +163,6 @@ class LabelStream:
             )
             query = query.where(lock.c.task_id.in_(in_project))
         conn.execute(query)
-
-    def lock_holder(self, conn: sa.Connection, task_id: int) -> tuple[int, Any] | None:
-        """(user_id, expire_at) of the live lock on ``task_id``, or None."""
-        lock = self._lock
-        row = conn.execute(
-            sa.select(lock.c.user_id, lock.c.expire_at).where(
-                lock.c.task_id == task_id, lock.c.expire_at > sa.func.now()
-            )
-        ).first()
-        return None if row is None else (int(row[0]), row[1])
 
     # -- statements -------------------------------------------------------------------
     def _open_tasks(self) -> sa.ColumnElement[bool]:
@@ -306,13 +292,10 @@ class LabelStream:
         """Unfinished tasks where this user left a draft and no annotation."""
         t, d = self._task, self._draft
         assert d is not None
-        has_draft = sa.exists().where(d.c.task_id == t.c.id, d.c.user_id == sa.bindparam("user_id"))
-        if "annotation_id" in d.c:
-            has_draft = sa.exists().where(
-                d.c.task_id == t.c.id,
-                d.c.user_id == sa.bindparam("user_id"),
-                d.c.annotation_id.is_(None),
-            )
+        of_new_work = [d.c.annotation_id.is_(None)] if "annotation_id" in d.c else []
+        has_draft = sa.exists().where(
+            d.c.task_id == t.c.id, d.c.user_id == sa.bindparam("user_id"), *of_new_work
+        )
         return self._candidate(has_draft, order=[t.c.id])
 
     def _my_skips_query(self) -> sa.Select:

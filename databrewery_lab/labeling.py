@@ -208,7 +208,7 @@ class LabelSession:
                 annotation_id=annotation_id,
             )
             if annotation_id is None:
-                self.stream.renew_lock(conn, task_id)
+                self.stream.take_lock(conn, task_id)  # renews it, or re-takes a lapsed one
         return draft
 
     # -- reading ------------------------------------------------------------------------
