@@ -4,7 +4,9 @@ Builds a 100k-task sentiment project (overlap 1, sequential sampling) in a scrat
 database and lets N annotators — each a process with its own connection, as each person
 labels in their own notebook kernel — take the next task and submit it as fast as they
 can for a fixed time. Prints one table row per
-N: submits/s, next-task p50/p99 and submit p50/p99 in milliseconds.
+N: submits/s, next-task p50/p99 and submit p50/p99 in milliseconds, and the CPU time one
+next+submit cycle costs the annotator process and the PostgreSQL backend (on a 2-core
+machine the two together bound the throughput: 2 cores / CPU per cycle).
 
     python bench/label_stream.py                 # embedded PostgreSQL in a temp dir
     python bench/label_stream.py --dsn "host=127.0.0.1 dbname=test user=postgres"
@@ -26,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -76,7 +79,9 @@ def annotate_for(conninfo: str, project_id: int, email: str, go: Any, stop: Any,
     try:
         with dbl.connect(conninfo) as brewery:
             session = brewery.as_user(email).project(project_id).label_session()
+            session.progress()  # connect before the clock starts
             go.wait()
+            cpu = time.process_time()
             while not stop.is_set():
                 t0 = time.perf_counter()
                 task = session.next_task()
@@ -87,9 +92,27 @@ def annotate_for(conninfo: str, project_id: int, email: str, go: Any, stop: Any,
                 t2 = time.perf_counter()
                 next_ms.append((t1 - t0) * 1000)
                 submit_ms.append((t2 - t1) * 1000)
-        out.put((next_ms, submit_ms, None))
+            cpu = time.process_time() - cpu
+        out.put((next_ms, submit_ms, cpu, None))
     except BaseException as err:
-        out.put(([], [], repr(err)))
+        out.put(([], [], 0.0, repr(err)))
+
+
+def backend_cpu(conninfo: str) -> float:
+    """CPU seconds used so far by the backends connected to the scratch database."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        pids = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchall()
+    total = 0.0
+    for (pid,) in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        total += times.user + times.system
+    return total
 
 
 def run(conninfo: str, project_id: int, emails: list[str], seconds: float) -> dict[str, float]:
@@ -107,18 +130,23 @@ def run(conninfo: str, project_id: int, emails: list[str], seconds: float) -> di
         worker.start()
     go.wait(timeout=120)
     started = time.perf_counter()
+    server_cpu = backend_cpu(conninfo)
     time.sleep(seconds)
     stop.set()
+    server_cpu = backend_cpu(conninfo) - server_cpu
     results = [out.get(timeout=120) for _ in workers]
     elapsed = time.perf_counter() - started
     for worker in workers:
         worker.join()
-    failures = [err for _, _, err in results if err]
+    failures = [err for *_, err in results if err]
     if failures:
         raise RuntimeError(f"an annotator failed: {failures[0]}")
-    next_ms = [ms for n, _, _ in results for ms in n]
-    submit_ms = [ms for _, s, _ in results for ms in s]
+    next_ms = [ms for n, *_ in results for ms in n]
+    submit_ms = [ms for _, s, *_ in results for ms in s]
+    cycles = max(1, len(submit_ms))
     return {
+        "client_cpu": 1000 * sum(cpu for _, _, cpu, _ in results) / cycles,
+        "server_cpu": 1000 * server_cpu / cycles,
         "submits": len(submit_ms),
         "per_s": len(submit_ms) / elapsed,
         "next_p50": percentile(next_ms, 50),
@@ -144,13 +172,15 @@ def main() -> None:
             projects = {n: make_project(owner, args.tasks).id for n in args.annotators}
         print(
             f"{'annotators':>10} {'submits':>8} {'submits/s':>10} {'next p50':>9} "
-            f"{'next p99':>9} {'submit p50':>11} {'submit p99':>11}   (ms)"
+            f"{'next p99':>9} {'submit p50':>11} {'submit p99':>11} "
+            f"{'cpu/cycle client':>16} {'server':>7}   (ms)"
         )
         for n in args.annotators:
             r = run(conninfo, projects[n], emails[:n], args.seconds)
             print(
                 f"{n:>10} {r['submits']:>8,} {r['per_s']:>10,.0f} {r['next_p50']:>9.2f} "
-                f"{r['next_p99']:>9.2f} {r['submit_p50']:>11.2f} {r['submit_p99']:>11.2f}"
+                f"{r['next_p99']:>9.2f} {r['submit_p50']:>11.2f} {r['submit_p99']:>11.2f} "
+                f"{r['client_cpu']:>16.2f} {r['server_cpu']:>7.2f}"
             )
         print("targets: >= 1,000 submits/s with 16 annotators; next-task p99 < 20 ms")
 

@@ -1,6 +1,6 @@
 """Writes of one annotator: submit, skip, update, drafts, and the counters they move.
 
-Every write runs in the caller's transaction and starts by locking the task row
+Every write is one transaction that starts by locking the task row
 (``SELECT ... FOR UPDATE``), so writes to one task are serialised: the overlap check,
 the idempotency check on ``unique_id`` and the counter updates see one consistent task.
 Task counters are recomputed from the task's own ``task_completion`` rows (a handful),
@@ -24,12 +24,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 
 from .errors import AnnotationRejected, NotFound, TaskUnavailable
 from .label_stream import IGNORE_SKIPPED, LabelStream
 from .result_validation import result_summary
 from .schema import Schema
+from .statement_runner import Prepared, StatementRunner
 
 _FEATURE = "submitting annotations"
 #: Project counters moved by annotation writes, when the database has them.
@@ -83,9 +85,11 @@ Validator = Callable[[list[dict[str, Any]], dict[str, Any]], list[dict[str, Any]
 class AnnotationWriter:
     """Annotation and draft writes of one user in one project.
 
-    A submit is two statements in one transaction: read the task under its row lock
-    (with its annotations and lock holder), decide in Python, then one statement whose
-    CTEs write the annotation, the task and project counters, and drop the draft and lock.
+    A submit is two round trips: BEGIN and the read of the task under its row lock (with
+    its annotations and lock holder); a decision in Python; then one statement whose CTEs
+    write the annotation, the task and project counters and drop the draft and lock,
+    sent together with COMMIT — so the hot project row stays locked only while the server
+    commits, never while this client waits for its CPU turn.
     """
 
     def __init__(
@@ -118,13 +122,17 @@ class AnnotationWriter:
             if schema.has_table("tasks_annotationdraft")
             else None
         )
-        self._read_query = self._build_read_query()
-        self._statements: dict[tuple[bool, tuple[str, ...]], sa.Select] = {}
+        self._read_query = Prepared(self._build_read_query())
+        t = self._task
+        self._lock_row = Prepared(
+            sa.select(t.c.project_id).where(t.c.id == sa.bindparam("task_id")).with_for_update()
+        )
+        self._statements: dict[tuple[bool, tuple[str, ...]], Prepared] = {}
 
     # -- annotations --------------------------------------------------------------------
     def submit(
         self,
-        conn: sa.Connection,
+        runner: StatementRunner,
         task_id: int,
         result: list[dict[str, Any]],
         *,
@@ -137,9 +145,40 @@ class AnnotationWriter:
         """Create this user's annotation on the task (or skip it), or update the one they have.
 
         The same ``unique_id`` twice is one annotation: the second call changes nothing.
-        ``validate`` sees the task data read under the row lock.
+        ``validate`` sees the task data read under the row lock. One transaction; an
+        error leaves the database as it was.
         """
-        before = self._read_task(conn, task_id)
+        try:
+            with runner.transaction():
+                return self._submit(
+                    runner,
+                    task_id,
+                    result,
+                    lead_time=lead_time,
+                    unique_id=unique_id,
+                    parent_prediction_id=parent_prediction_id,
+                    cancelled=cancelled,
+                    validate=validate,
+                )
+        except psycopg.errors.UniqueViolation:
+            raise AnnotationRejected(
+                f"unique_id {unique_id!r} is already used by another annotation; send a "
+                "fresh unique_id for a new annotation."
+            ) from None
+
+    def _submit(
+        self,
+        runner: StatementRunner,
+        task_id: int,
+        result: list[dict[str, Any]],
+        *,
+        lead_time: float | None,
+        unique_id: str | None,
+        parent_prediction_id: int | None,
+        cancelled: bool,
+        validate: Validator | None,
+    ) -> Submission:
+        before = self._read_task(runner, task_id)
         if validate is not None:
             result = validate(result, before.data or {})
         unique_id = unique_id or str(uuid.uuid4())
@@ -201,13 +240,7 @@ class AnnotationWriter:
         }
         params = {f"p_{k}": v for k, v in values.items()}
         statement = self._write_statement(row["id"] is None, tuple(sorted(deltas)))
-        try:
-            annotation_id = conn.execute(statement, params).scalar_one()
-        except sa.exc.IntegrityError:
-            raise AnnotationRejected(
-                f"unique_id {unique_id!r} is already used by another annotation; send a "
-                "fresh unique_id for a new annotation."
-            ) from None
+        (annotation_id,) = runner.execute_then_commit(statement, params)
         return Submission(int(annotation_id), task_id, created=replaced is None)
 
     def _build_read_query(self) -> sa.Select:
@@ -234,24 +267,28 @@ class AnnotationWriter:
             .scalar_subquery()
         )
         live = sa.and_(lock.c.task_id == t.c.id, lock.c.expire_at > sa.func.now())
-        return (
-            sa.select(
-                t.c.project_id,
-                t.c.total_annotations,
-                t.c.cancelled_annotations,
-                t.c.is_labeled,
-                t.c.overlap,
-                t.c.data,
-                annotations.label("annotations"),
-                sa.select(lock.c.user_id).where(live).scalar_subquery().label("holder"),
-                sa.select(lock.c.expire_at).where(live).scalar_subquery().label("until"),
-            )
-            .where(t.c.id == sa.bindparam("task_id"))
-            .with_for_update(of=t)
-        )
+        return sa.select(
+            t.c.project_id,
+            t.c.total_annotations,
+            t.c.cancelled_annotations,
+            t.c.is_labeled,
+            t.c.overlap,
+            t.c.data,
+            annotations.label("annotations"),
+            sa.select(lock.c.user_id).where(live).scalar_subquery().label("holder"),
+            sa.select(lock.c.expire_at).where(live).scalar_subquery().label("until"),
+        ).where(t.c.id == sa.bindparam("task_id"))
 
-    def _read_task(self, conn: sa.Connection, task_id: int) -> _TaskState:
-        row = conn.execute(self._read_query, {"task_id": task_id}).mappings().first()
+    def _read_task(self, runner: StatementRunner, task_id: int) -> _TaskState:
+        """Lock the task row, then read it: two statements, one round trip when pipelined.
+
+        The read is a statement of its own so that, under READ COMMITTED, its snapshot is
+        taken after the row lock is granted and includes every annotation committed by
+        the writer it waited for; a single locking SELECT would re-read the task row but
+        not its annotations.
+        """
+        runner.execute(self._lock_row, {"task_id": task_id})
+        row = runner.first_mapping(self._read_query, {"task_id": task_id})
         self._check_in_project(task_id, None if row is None else row["project_id"])
         annotations = tuple(sorted(row["annotations"] or [], key=lambda a: -a["id"]))
         return _TaskState(
@@ -265,11 +302,9 @@ class AnnotationWriter:
             row["until"],
         )
 
-    def _lock_task_row(self, conn: sa.Connection, task_id: int) -> None:
+    def _lock_task_row(self, runner: StatementRunner, task_id: int) -> None:
         """Only the task row lock, for writes that need no annotations (drafts)."""
-        t = self._task
-        query = sa.select(t.c.project_id).where(t.c.id == task_id).with_for_update()
-        self._check_in_project(task_id, conn.execute(query).scalar())
+        self._check_in_project(task_id, runner.scalar(self._lock_row, {"task_id": task_id}))
 
     def _check_in_project(self, task_id: int, project_id: int | None) -> None:
         if project_id != self.project_id:
@@ -291,7 +326,7 @@ class AnnotationWriter:
                 "open the next task."
             )
 
-    def _write_statement(self, insert: bool, counters: tuple[str, ...]) -> sa.Select:
+    def _write_statement(self, insert: bool, counters: tuple[str, ...]) -> Prepared:
         """The one write statement of a submit, built once per shape and then reused.
 
         CTEs: the annotation row (insert, or rewrite of one's own), the task counters,
@@ -300,8 +335,10 @@ class AnnotationWriter:
         key = (insert, counters)
         if key not in self._statements:
             written = self._write_annotation(insert)
-            self._statements[key] = sa.select(written.c.id).add_cte(
-                self._task_update(), *self._project_update(counters), *self._cleanup()
+            self._statements[key] = Prepared(
+                sa.select(written.c.id).add_cte(
+                    self._task_update(), *self._project_update(counters), *self._cleanup()
+                )
             )
         return self._statements[key]
 
@@ -412,16 +449,19 @@ class AnnotationWriter:
     # -- drafts -------------------------------------------------------------------------
     def save_draft(
         self,
-        conn: sa.Connection,
+        runner: StatementRunner,
         task_id: int,
         result: list[dict[str, Any]],
         *,
         lead_time: float | None = None,
         annotation_id: int | None = None,
     ) -> Draft:
-        """Create or replace this user's draft on the task (of a new or existing annotation)."""
+        """Create or replace this user's draft on the task (of a new or existing annotation).
+
+        Runs in the caller's transaction (:meth:`StatementRunner.transaction`).
+        """
         d = self._require_drafts()
-        self._lock_task_row(conn, task_id)  # serialises with submits of this task
+        self._lock_task_row(runner, task_id)  # serialises with submits of this task
         values: dict[str, Any] = {"result": result}
         if "lead_time" in d.c:
             values["lead_time"] = lead_time
@@ -435,16 +475,16 @@ class AnnotationWriter:
             else d.c.annotation_id == annotation_id,
         )
         returning = [d.c.id, *[d.c[c] for c in ("updated_at",) if c in d.c]]
-        row = conn.execute(sa.update(d).where(mine).values(**values).returning(*returning)).first()
+        row = runner.first(sa.update(d).where(mine).values(**values).returning(*returning))
         if row is None:
             extra = {"annotation_id": annotation_id, "task_id": task_id, "user_id": self.user_id}
             if "created_username" in d.c:
                 extra["created_username"] = self.username
-            row = conn.execute(sa.insert(d).values(**values, **extra).returning(*returning)).first()
+            row = runner.first(sa.insert(d).values(**values, **extra).returning(*returning))
         assert row is not None
         t = self._task
         if "draft_exists" in t.c:
-            conn.execute(
+            runner.execute(
                 sa.update(t)
                 .where(t.c.id == task_id, sa.not_(t.c.draft_exists))
                 .values(draft_exists=True)

@@ -19,12 +19,18 @@ skipped, and tasks under someone else's live lock. Candidates are read with
 and the lock itself is an upsert on the unique ``tasks_tasklock.task_id`` that only
 replaces an expired lock or one's own: that upsert is the arbiter if two annotators
 ever pick the same task, and the loser simply tries the next one.
+
+Each attempt is one autocommit statement that picks, locks and (with ``view_columns``)
+also returns what the UI shows, so "next task" is one round trip. Its only durable effect
+is the lock row, which expires anyway, so it commits without waiting for the WAL flush
+(``synchronous_commit`` off for that statement alone): a lock lost in a server crash costs
+nothing, and annotations keep full durability.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -33,6 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from .schema import Schema
+from .statement_runner import Prepared, StatementRunner
 
 #: How long a task stays reserved for a user without activity (drafts renew it).
 DEFAULT_LOCK_TTL = timedelta(minutes=15)
@@ -49,9 +56,10 @@ _FEATURE = "the label stream"
 
 #: Tiers that bring back work the user left behind.
 _RESUME_TIERS = frozenset({"my lock", "my drafts"})
-#: One tier of the stream: (connection, bound parameters) -> None when the tier is empty,
-#: else (candidate task id, the same id if its lock was taken or None if the race was lost).
-Tier = Callable[[sa.Connection, dict[str, Any]], "tuple[int, int | None] | None"]
+#: One tier of the stream: (runner, bound parameters) -> None when the tier is empty, else
+#: the picked row: ``candidate`` (task id), ``locked`` (the same id if its lock was taken,
+#: None if another annotator won the race), ``until`` (lock expiry) and the view columns.
+Tier = Callable[[StatementRunner, dict[str, Any]], "dict[str, Any] | None"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,7 @@ class LabelStream:
         settings: StreamSettings,
         *,
         lock_ttl: timedelta = DEFAULT_LOCK_TTL,
+        view_columns: Sequence[Any] = (),
     ) -> None:
         schema.require("task", "id", "project_id", "is_labeled", feature=_FEATURE)
         schema.require("task_completion", "task_id", "completed_by_id", feature=_FEATURE)
@@ -101,17 +110,21 @@ class LabelStream:
             else None
         )
         self._has_cancelled = "was_cancelled" in self._ann.c
+        self._view_columns = list(view_columns)
         self._tiers = self._build_tiers(schema)
+        one_task = sa.select(sa.bindparam("task_id", type_=sa.Integer).label("id"))
+        self._take_lock = Prepared(self._lock_upsert(one_task))
         self._id_range: tuple[int, int] | None = None
         self._random = random.Random()
 
     # -- public -----------------------------------------------------------------------
-    def next_task(self, conn: sa.Connection, *, resume: bool = True) -> int | None:
-        """Lock and return the next task id for this user, or None when nothing is left.
+    def next_task(self, runner: StatementRunner, *, resume: bool = True) -> dict[str, Any] | None:
+        """Lock the next task for this user and return its row, or None when none is left.
 
+        The row has ``locked`` (the task id), ``until`` (lock expiry) and the view columns.
         ``resume=False`` skips the tiers of work this user left behind (own lock, drafts),
-        for a caller that knows there is none. Each attempt is one statement that picks
-        a candidate and upserts its lock; the lock is visible to others on commit.
+        for a caller that knows there is none. Call it outside a transaction: each attempt
+        is one statement that commits its lock at once, visible to the other annotators.
         """
         params = {"project_id": self.project_id, "user_id": self.user_id}
         for name, tier in self._tiers:
@@ -119,19 +132,18 @@ class LabelStream:
                 continue
             excluded: list[int] = []
             for _ in range(_LOCK_ATTEMPTS):
-                picked = tier(conn, {**params, "excluded": excluded})
+                picked = tier(runner, {**params, "excluded": excluded})
                 if picked is None:
                     break
-                candidate, locked = picked
-                if locked is not None:
-                    return int(locked)
-                excluded.append(candidate)  # another annotator won this one; try the next
+                if picked["locked"] is not None:
+                    return picked
+                excluded.append(picked["candidate"])  # another annotator won it; next one
         return None
 
-    def take_lock(self, conn: sa.Connection, task_id: int) -> bool:
+    def take_lock(self, runner: StatementRunner, task_id: int) -> bool:
         """Lock ``task_id`` for this user unless someone else holds a live lock on it."""
-        locked = self._lock_upsert(sa.select(sa.literal(task_id, sa.Integer).label("id")))
-        return conn.execute(locked, {"user_id": self.user_id}).first() is not None
+        params = {"user_id": self.user_id, "task_id": task_id}
+        return runner.first(self._take_lock, params) is not None
 
     def _lock_upsert(self, source: sa.Select) -> Any:
         """INSERT the lock of the task ``source`` yields; replace only expired or own locks."""
@@ -149,9 +161,9 @@ class LabelStream:
             where=sa.or_(
                 lock.c.expire_at <= sa.func.now(), lock.c.user_id == sa.bindparam("user_id")
             ),
-        ).returning(lock.c.task_id)
+        ).returning(lock.c.task_id, lock.c.expire_at)
 
-    def release(self, conn: sa.Connection, task_id: int | None = None) -> None:
+    def release(self, runner: StatementRunner, task_id: int | None = None) -> None:
         """Drop this user's lock on one task (or all of their locks in this project)."""
         lock = self._lock
         query = sa.delete(lock).where(lock.c.user_id == self.user_id)
@@ -162,23 +174,27 @@ class LabelStream:
                 self._task.c.project_id == self.project_id
             )
             query = query.where(lock.c.task_id.in_(in_project))
-        conn.execute(query)
+        runner.execute(query)
 
     # -- statements -------------------------------------------------------------------
     def _open_tasks(self) -> sa.ColumnElement[bool]:
         """Unfinished tasks of the project this user has not touched and nobody else holds."""
-        t, a, lock = self._task, self._ann, self._lock
-        user = sa.bindparam("user_id")
-        touched = sa.exists().where(a.c.task_id == t.c.id, a.c.completed_by_id == user)
-        held = sa.exists().where(
-            lock.c.task_id == t.c.id, lock.c.expire_at > sa.func.now(), lock.c.user_id != user
-        )
+        t, a = self._task, self._ann
+        touched = _probe(a.c.task_id == t.c.id, a.c.completed_by_id == sa.bindparam("user_id"))
         return sa.and_(
             t.c.project_id == sa.bindparam("project_id"),
             sa.not_(t.c.is_labeled),
             sa.not_(touched),
-            sa.not_(held),
-            t.c.id.not_in(sa.bindparam("excluded", expanding=True)),
+            sa.not_(self._held_by_others()),
+            _not_excluded(t),
+        )
+
+    def _held_by_others(self) -> sa.ColumnElement[bool]:
+        lock, user = self._lock, sa.bindparam("user_id")
+        return _probe(
+            lock.c.task_id == self._task.c.id,
+            lock.c.expire_at > sa.func.now(),
+            lock.c.user_id != user,
         )
 
     def _candidate(self, *where: Any, order: list[Any]) -> sa.Select:
@@ -192,16 +208,22 @@ class LabelStream:
         )
 
     def _pick_and_lock(self, candidate: sa.Select) -> Tier:
-        """One statement: lock a candidate row (SKIP LOCKED), upsert its task lock."""
-        pick = candidate.cte("pick")
+        """One statement: lock a candidate row (SKIP LOCKED), upsert its task lock, and
+        return the view columns of the task; committed without waiting for the WAL flush."""
+        t = self._task
+        pick = candidate.where(_NO_FLUSH_WAIT).cte("pick")
         locked = self._lock_upsert(sa.select(pick.c.id)).cte("locked")
-        query = sa.select(pick.c.id, locked.c.task_id).select_from(
-            pick.outerjoin(locked, sa.true())
+        query = Prepared(
+            sa.select(
+                pick.c.id.label("candidate"),
+                locked.c.task_id.label("locked"),
+                locked.c.expire_at.label("until"),
+                *self._view_columns,
+            ).select_from(pick.outerjoin(locked, sa.true()).join(t, t.c.id == pick.c.id))
         )
 
-        def run(conn: sa.Connection, params: dict[str, Any]) -> tuple[int, int | None] | None:
-            row = conn.execute(query, params).first()
-            return None if row is None else (int(row[0]), row[1])
+        def run(runner: StatementRunner, params: dict[str, Any]) -> dict[str, Any] | None:
+            return runner.first_mapping(query, params)
 
         return run
 
@@ -241,25 +263,25 @@ class LabelStream:
             after = fixed(self._candidate(t.c.id >= sa.bindparam("start"), order=[t.c.id]))
             wrapped = fixed(self._candidate(order=[t.c.id]))
 
-            def uniform(conn: sa.Connection, params: dict[str, Any]) -> Any:
+            def uniform(runner: StatementRunner, params: dict[str, Any]) -> Any:
                 # A random point in the id range, then onwards, wrapping around: uniform
                 # over tasks without sorting the whole queue on every request.
-                low, high = self._task_id_range(conn)
+                low, high = self._task_id_range(runner)
                 start = self._random.randint(low, high)
-                found = after(conn, {**params, "start": start})
-                return found if found is not None else wrapped(conn, params)
+                found = after(runner, {**params, "start": start})
+                return found if found is not None else wrapped(runner, params)
 
             return uniform
         return fixed(self._candidate(order=[t.c.id]))
 
-    def _task_id_range(self, conn: sa.Connection) -> tuple[int, int]:
+    def _task_id_range(self, runner: StatementRunner) -> tuple[int, int]:
         if self._id_range is None:
             t = self._task
-            low, high = conn.execute(
+            low, high = runner.first(
                 sa.select(sa.func.min(t.c.id), sa.func.max(t.c.id)).where(
                     t.c.project_id == self.project_id
                 )
-            ).one()
+            )
             self._id_range = (int(low or 0), int(high or 0))
         return self._id_range
 
@@ -267,7 +289,7 @@ class LabelStream:
         """The task this user holds a live lock on, if any (and has not annotated yet)."""
         t, a, lock = self._task, self._ann, self._lock
         user = sa.bindparam("user_id")
-        mine = sa.exists().where(
+        mine = _probe(
             a.c.task_id == t.c.id,
             a.c.completed_by_id == user,
             *([sa.not_(a.c.was_cancelled)] if self._has_cancelled else []),
@@ -281,7 +303,7 @@ class LabelStream:
                 t.c.project_id == sa.bindparam("project_id"),
                 sa.not_(t.c.is_labeled),
                 sa.not_(mine),
-                t.c.id.not_in(sa.bindparam("excluded", expanding=True)),
+                _not_excluded(t),
             )
             .order_by(lock.c.expire_at.desc())
             .limit(1)
@@ -293,23 +315,20 @@ class LabelStream:
         t, d = self._task, self._draft
         assert d is not None
         of_new_work = [d.c.annotation_id.is_(None)] if "annotation_id" in d.c else []
-        has_draft = sa.exists().where(
+        has_draft = _probe(
             d.c.task_id == t.c.id, d.c.user_id == sa.bindparam("user_id"), *of_new_work
         )
         return self._candidate(has_draft, order=[t.c.id])
 
     def _my_skips_query(self) -> sa.Select:
         """REQUEUE_FOR_ME: unfinished tasks this user only skipped, oldest skip first."""
-        t, a, lock = self._task, self._ann, self._lock
+        t, a = self._task, self._ann
         user = sa.bindparam("user_id")
         other = a.alias("submitted")
-        submitted = sa.exists().where(
+        submitted = _probe(
             other.c.task_id == t.c.id,
             other.c.completed_by_id == user,
             sa.not_(other.c.was_cancelled),
-        )
-        held = sa.exists().where(
-            lock.c.task_id == t.c.id, lock.c.expire_at > sa.func.now(), lock.c.user_id != user
         )
         when = a.c.updated_at if "updated_at" in a.c else a.c.id
         return (
@@ -321,10 +340,32 @@ class LabelStream:
                 t.c.project_id == sa.bindparam("project_id"),
                 sa.not_(t.c.is_labeled),
                 sa.not_(submitted),
-                sa.not_(held),
-                t.c.id.not_in(sa.bindparam("excluded", expanding=True)),
+                sa.not_(self._held_by_others()),
+                _not_excluded(t),
             )
             .order_by(when, t.c.id)
             .limit(1)
             .with_for_update(of=t, skip_locked=True)
         )
+
+
+def _probe(*where: Any) -> sa.Exists:
+    """EXISTS (... OFFSET 0): checked per candidate row through its index.
+
+    The stream walks candidates in index order and stops at the first free one, so each
+    check should be a lookup. Without ``OFFSET 0`` the planner may turn NOT EXISTS into an
+    anti-join that reads all of a user's annotations on every request — a cost that grows
+    with every task they label.
+    """
+    return sa.select(sa.literal(1)).where(*where).offset(0).exists()
+
+
+def _not_excluded(task: sa.Table) -> sa.ColumnElement[bool]:
+    """Not one of the candidates another annotator just won (``:excluded``, an int array)."""
+    return task.c.id != sa.all_(sa.bindparam("excluded", type_=pg.ARRAY(sa.Integer)))
+
+
+#: Applied to the pick: this statement's commit does not wait for the WAL flush.
+_NO_FLUSH_WAIT = (
+    sa.select(sa.func.set_config("synchronous_commit", "off", True)).scalar_subquery().is_not(None)
+)

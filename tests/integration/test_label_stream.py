@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 import databrewery_lab as dbl
 from databrewery_lab.errors import AnnotationRejected, NotAMember, NotFound, TaskUnavailable
@@ -331,3 +334,57 @@ def test_create_project_validates_before_writing(users, brewery) -> None:
         project.id,
     )
     assert row == (True, "Choices", {"text": "Text"}, users[0].user.id)  # type: ignore[union-attr]
+
+
+def test_a_submit_waiting_for_the_task_lock_counts_what_was_committed_meanwhile(
+    users, brewery
+) -> None:
+    """Read committed: the annotations are read after the row lock is granted.
+
+    Another writer holds the task row, adds an annotation and commits while this submit
+    waits; the submit must count it (2 of overlap 2 = labeled), not the older snapshot.
+    """
+    project = make_project(users[0], 1, overlap=2)
+    (task_id,) = rows(brewery.conninfo, "SELECT id FROM task WHERE project_id = %s", project.id)[0]
+    other_user = users[2].user
+    assert other_user is not None
+    session = users[1].project(project.id).label_session()
+    with psycopg.connect(brewery.conninfo) as writer:
+        writer.execute("SELECT id FROM task WHERE id = %s FOR UPDATE", (task_id,))
+        with ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(session.submit, task_id, choice("Negative"), lead_time=1.0)
+            deadline = time.monotonic() + 10
+            while not _waits_for_a_lock(brewery.conninfo) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert _waits_for_a_lock(brewery.conninfo), "the submit never waited for the row"
+            writer.execute(
+                "INSERT INTO task_completion (task_id, project_id, completed_by_id, result,"
+                " was_submitted, result_count) VALUES (%s, %s, %s, %s, true, 1)",
+                (task_id, project.id, other_user.id, Jsonb(choice("Positive"))),
+            )
+            writer.execute(
+                "UPDATE task SET total_annotations = 1, annotations_results = %s WHERE id = %s",
+                (json.dumps(["Positive"]), task_id),
+            )
+            writer.execute(
+                "UPDATE project SET total_annotations_number = total_annotations_number + 1,"
+                " num_tasks_with_annotations = num_tasks_with_annotations + 1,"
+                " useful_annotation_number = useful_annotation_number + 1 WHERE id = %s",
+                (project.id,),
+            )
+            writer.commit()
+            waiting.result(timeout=10)
+    ((total, labeled),) = rows(
+        brewery.conninfo, "SELECT total_annotations, is_labeled FROM task WHERE id = %s", task_id
+    )
+    assert (total, labeled) == (2, True)
+    assert_counters_consistent(brewery.conninfo, project.id)
+
+
+def _waits_for_a_lock(conninfo: str) -> bool:
+    found = rows(
+        conninfo,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock'",
+    )
+    return bool(found[0][0])
