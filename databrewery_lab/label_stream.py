@@ -241,7 +241,10 @@ class LabelStream:
         if s.show_overlap_first and "overlap" in t.c:
             tiers.append(("overlap", fixed(self._candidate(t.c.overlap > 1, order=[t.c.id]))))
         if s.maximum_annotations > 1 and "total_annotations" in t.c:
-            started = self._candidate(t.c.total_annotations > 0, order=[t.c.id])
+            # A constant, not a bound value, so a generic plan can use the partial index.
+            started = self._candidate(
+                t.c.total_annotations > sa.literal_column("0"), order=[t.c.id]
+            )
             tiers.append(("breadth first", fixed(started)))
         tiers.append(("sampling", self._sampling_tier(schema)))
         if s.skip_queue == REQUEUE_FOR_ME and self._has_cancelled:

@@ -412,6 +412,13 @@ CREATE INDEX IF NOT EXISTS task_project_id_inner_id_idx ON task (project_id, inn
 CREATE INDEX IF NOT EXISTS task_project_id_is_labeled_id_idx ON task (project_id, is_labeled, id);
 CREATE INDEX IF NOT EXISTS task_file_upload_id_idx ON task (file_upload_id);
 CREATE INDEX IF NOT EXISTS task_updated_by_id_idx ON task (updated_by_id);
+-- The label stream's queues. Partial on unfinished tasks, so labeling a task removes it
+-- from them instead of adding index entries: uncertainty sampling (lowest score first)
+-- and breadth first (tasks others started, when the overlap is above one).
+CREATE INDEX IF NOT EXISTS task_unlabeled_score_idx
+    ON task (project_id, predictions_score, id) WHERE NOT is_labeled;
+CREATE INDEX IF NOT EXISTS task_started_unlabeled_idx
+    ON task (project_id, id) WHERE NOT is_labeled AND total_annotations > 0;
 
 -- task_completion
 CREATE TABLE IF NOT EXISTS task_completion (
