@@ -6,7 +6,7 @@ import contextlib
 import copy
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import psycopg
@@ -20,6 +20,9 @@ from .projects import Project, list_projects
 from .schema import Schema
 from .schema_init import SchemaReport, apply_schema
 from .users import User, resolve_user
+
+if TYPE_CHECKING:
+    from .analytics.engine import AnalyticsEngine
 
 
 def connect(
@@ -88,6 +91,8 @@ class Brewery:
         self._schema: Schema | None = None
         self._user: User | None = None
         self._is_view = False
+        # One slot shared (not copied) by as_user views, so they all use one engine.
+        self._analytics_slot: list[AnalyticsEngine] = []
 
     # -- identity -------------------------------------------------------------------------
     @property
@@ -167,6 +172,23 @@ class Brewery:
             result = conn.execute(sa.text(sql), params)
             return pd.DataFrame(result.mappings().all(), columns=list(result.keys()))
 
+    # -- analytics ------------------------------------------------------------------------
+    @property
+    def analytics(self) -> AnalyticsEngine:
+        """DuckDB attached read-only to this database (opened on first query, then reused).
+
+        Cached on the Brewery and shared with its :meth:`as_user` views.
+        """
+        if not self._analytics_slot:
+            from .analytics.engine import AnalyticsEngine
+
+            self._analytics_slot.append(AnalyticsEngine(self))
+        return self._analytics_slot[0]
+
+    def sql(self, query: str, **params: Any) -> pd.DataFrame:
+        """Run one read-only DuckDB SELECT over this database with bound ``$name`` parameters."""
+        return self.analytics.sql(query, **params)
+
     def raw_connection(self) -> psycopg.Connection:
         """A new psycopg connection to this database (the caller closes it)."""
         return dsn_tools.open_connection(self._conninfo)
@@ -181,6 +203,9 @@ class Brewery:
         """Close pooled connections and let go of the embedded server."""
         if self._is_view:
             return  # the connection belongs to the Brewery this view came from
+        for analytics in self._analytics_slot:
+            analytics.close()  # before the server goes: DuckDB holds connections to it
+        self._analytics_slot.clear()
         self.engine.dispose()
         if self._embedded is not None:
             self._embedded.release()
