@@ -56,7 +56,10 @@ def krippendorff_alpha(
     Only units (tasks) with two or more ratings are pairable; ``n_items``/``n_ratings``
     count those. Ordinal and interval need numeric values. NaN when no unit is pairable
     or all pairable ratings are identical (``krippendorff.alpha`` raises or returns NaN
-    there). ``ci`` (e.g. 0.95) adds a percentile bootstrap interval over pairable tasks.
+    there). ``ci`` (e.g. 0.95) adds a percentile bootstrap interval over pairable tasks;
+    it costs little for choices and ratings (few distinct value patterns) and for interval
+    data, but ordinal alpha re-ranks every distinct value in every resample, so on
+    continuous numbers its interval takes about n_boot × 50 ms per million ratings.
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")

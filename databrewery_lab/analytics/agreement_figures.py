@@ -51,8 +51,8 @@ def pair_heatmap(value: str, title: str, zrange: tuple[float, float] | None = (-
         names = sorted(set(frame["annotator_a"]).union(frame["annotator_b"]))
         index = {name: i for i, name in enumerate(names)}
         matrix = np.full((len(names), len(names)), np.nan)
-        rows = frame["annotator_a"].map(index).to_numpy()
-        cols = frame["annotator_b"].map(index).to_numpy()
+        rows = frame["annotator_a"].map(index).to_numpy(dtype=np.int64)
+        cols = frame["annotator_b"].map(index).to_numpy(dtype=np.int64)
         matrix[rows, cols] = frame[value].to_numpy(dtype=float)
         matrix[cols, rows] = frame[value].to_numpy(dtype=float)
         labels = [str(name) for name in names]

@@ -187,3 +187,24 @@ def test_scalar_figures_show_the_interval() -> None:
     result = krippendorff_alpha(choices(), ci=0.9, n_boot=50, seed=0)
     figure = result.plot()
     assert figure.data[0].error_y.array is not None
+
+
+def one_annotator(kind: str) -> pd.DataFrame:
+    table = TABLES[kind]()
+    return table[table["annotator_id"] == table["annotator_id"].max()].drop(columns="ground_truth")
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        (kind, name)
+        for kind, metrics in agreement.AGREEMENT_METRICS.items()
+        for name in metrics
+        if name != "ground_truth_agreement"
+    ],
+)
+def test_with_a_single_annotator_every_metric_still_has_a_frame_and_figure(
+    kind: str, name: str
+) -> None:
+    result = agreement_metrics(kind)[name](one_annotator(kind))
+    assert isinstance(result.plot(), go.Figure)
