@@ -12,9 +12,9 @@ import pytest
 
 import databrewery_lab as dbl
 from databrewery_lab.analytics import billing
-from databrewery_lab.analytics.frames import MetricFrame
 from databrewery_lab.analytics.scope import InvalidSelection
-from databrewery_lab.demo import fake_secrets
+
+from .analytics_fixtures import assert_no_secrets, read
 
 ACCEPTED_FLOWS = {"accept", "fix_and_accept"}
 ACCEPTED_ACTIONS = {"accepted", "fixed_and_accepted"}
@@ -24,19 +24,6 @@ ACCEPTED_ACTIONS = {"accepted", "fixed_and_accepted"}
 def brewery(demo_db: str) -> Iterator[dbl.Brewery]:
     with dbl.connect(demo_db) as connected:
         yield connected
-
-
-def read(conninfo: str, query: str, params: tuple[Any, ...] = ()) -> pd.DataFrame:
-    """Raw rows as pandas, straight from psycopg (the reference path)."""
-    with psycopg.connect(conninfo) as conn:
-        cursor = conn.execute(query, params)
-        names = [c.name for c in cursor.description or ()]
-        return pd.DataFrame(cursor.fetchall(), columns=names)
-
-
-def assert_no_secrets(frame: MetricFrame) -> None:
-    text = frame.to_csv() + frame.plot().to_json()
-    assert [s for s in fake_secrets() if s in text] == []
 
 
 def money(values: pd.Series) -> pd.Series:

@@ -13,9 +13,9 @@ import pytest
 
 import databrewery_lab as dbl
 from databrewery_lab.analytics import summaries
-from databrewery_lab.analytics.frames import MetricFrame
 from databrewery_lab.analytics.scope import InvalidSelection
-from databrewery_lab.demo import fake_secrets
+
+from .analytics_fixtures import assert_no_secrets, read
 
 #: The demo's labelled controls: (project, control) → result type.
 DEMO_CONTROLS = {
@@ -32,19 +32,6 @@ DEMO_CONTROLS = {
 def brewery(demo_db: str) -> Iterator[dbl.Brewery]:
     with dbl.connect(demo_db) as connected:
         yield connected
-
-
-def read(conninfo: str, query: str, params: tuple[Any, ...] = ()) -> pd.DataFrame:
-    """Raw rows as pandas, straight from psycopg (the reference path)."""
-    with psycopg.connect(conninfo) as conn:
-        cursor = conn.execute(query, params)
-        names = [c.name for c in cursor.description or ()]
-        return pd.DataFrame(cursor.fetchall(), columns=names)
-
-
-def assert_no_secrets(frame: MetricFrame) -> None:
-    text = frame.to_csv() + frame.plot().to_json()
-    assert [s for s in fake_secrets() if s in text] == []
 
 
 def same(actual: pd.DataFrame, expected: pd.DataFrame, keys: list[str]) -> None:

@@ -15,7 +15,9 @@ import databrewery_lab as dbl
 from databrewery_lab.analytics import workforce
 from databrewery_lab.analytics.frames import MetricFrame
 from databrewery_lab.analytics.scope import InvalidSelection
-from databrewery_lab.demo import fake_secrets
+
+from .analytics_fixtures import assert_no_secrets as assert_no_demo_secrets
+from .analytics_fixtures import read
 
 AS_OF = datetime(2026, 10, 1, tzinfo=UTC)
 SECRET_COLUMN_NAMES = {"password", "token", "uuid", "invitation_link", "key", "account_number"}
@@ -27,17 +29,8 @@ def brewery(demo_db: str) -> Iterator[dbl.Brewery]:
         yield connected
 
 
-def read(conninfo: str, query: str, params: tuple[Any, ...] = ()) -> pd.DataFrame:
-    """Raw rows as pandas, straight from psycopg (the reference path)."""
-    with psycopg.connect(conninfo) as conn:
-        cursor = conn.execute(query, params)
-        names = [c.name for c in cursor.description or ()]
-        return pd.DataFrame(cursor.fetchall(), columns=names)
-
-
 def assert_no_secrets(frame: MetricFrame) -> None:
-    text = frame.to_csv() + frame.plot().to_json()
-    assert [s for s in fake_secrets() if s in text] == []
+    assert_no_demo_secrets(frame)
     assert SECRET_COLUMN_NAMES.isdisjoint(frame.columns)
 
 
