@@ -17,9 +17,10 @@ skip queue is ``IGNORE_SKIPPED``, as in Label Studio) >= ``task.overlap``;
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,8 +66,13 @@ class Draft:
 
 
 @dataclass(frozen=True)
-class _TaskState:
-    """A task row read under its row lock, with every annotation of it (a handful)."""
+class TaskState:
+    """What a write decides on: a task's counters, data, every annotation (a handful) and
+    its live lock, as read in one snapshot; ``version`` is the row's ``xmin`` then.
+
+    Every annotation write also updates the task row, so an unchanged ``xmin`` means an
+    unchanged task: a state read when the task was shown can stand in for a fresh read.
+    """
 
     total: int
     cancelled: int
@@ -76,6 +82,21 @@ class _TaskState:
     annotations: tuple[dict[str, Any], ...]
     holder: int | None
     holder_until: datetime | None
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class _Write:
+    """A decided submit: which write statement, its parameters, and what it will mean."""
+
+    insert: bool
+    counters: tuple[str, ...]
+    params: dict[str, Any]
+    task_id: int
+    created: bool
+
+    def submission(self, annotation_id: int) -> Submission:
+        return Submission(int(annotation_id), self.task_id, created=self.created)
 
 
 #: Checks a result against the (locked) task's data; returns the normalised result.
@@ -85,11 +106,14 @@ Validator = Callable[[list[dict[str, Any]], dict[str, Any]], list[dict[str, Any]
 class AnnotationWriter:
     """Annotation and draft writes of one user in one project.
 
-    A submit is two round trips: BEGIN and the read of the task under its row lock (with
-    its annotations and lock holder); a decision in Python; then one statement whose CTEs
-    write the annotation, the task and project counters and drop the draft and lock,
-    sent together with COMMIT — so the hot project row stays locked only while the server
-    commits, never while this client waits for its CPU turn.
+    A submit of a task as this user last saw it (``seen``, read when the task was shown)
+    is one autocommit statement: its CTEs update the task's counters only if the task row
+    is still that version (``xmin``) and nobody else holds it, and write the annotation,
+    the project counters and drop the draft and lock only if that update happened. When
+    the task moved on meanwhile, nothing is written and the submit takes the locked path:
+    BEGIN and the read of the task under its row lock; a decision in Python; then the
+    write statement sent together with COMMIT — so the hot project row stays locked only
+    while the server commits, never while this client waits for its CPU turn.
     """
 
     def __init__(
@@ -127,7 +151,7 @@ class AnnotationWriter:
         self._lock_row = Prepared(
             sa.select(t.c.project_id).where(t.c.id == sa.bindparam("task_id")).with_for_update()
         )
-        self._statements: dict[tuple[bool, tuple[str, ...]], Prepared] = {}
+        self._statements: dict[tuple[bool, tuple[str, ...], bool], Prepared] = {}
 
     # -- annotations --------------------------------------------------------------------
     def submit(
@@ -141,47 +165,85 @@ class AnnotationWriter:
         parent_prediction_id: int | None = None,
         cancelled: bool = False,
         validate: Validator | None = None,
+        seen: TaskState | None = None,
     ) -> Submission:
         """Create this user's annotation on the task (or skip it), or update the one they have.
 
         The same ``unique_id`` twice is one annotation: the second call changes nothing.
-        ``validate`` sees the task data read under the row lock. One transaction; an
-        error leaves the database as it was.
+        ``validate`` sees the task data. ``seen`` is the task as this user was shown it
+        (:func:`task_state`); when the task is unchanged since, the submit is one
+        statement. One transaction; an error leaves the database as it was.
         """
+        unique_id = unique_id or str(uuid.uuid4())
+        decide = functools.partial(
+            self._decide,
+            task_id,
+            result,
+            lead_time=lead_time,
+            unique_id=unique_id,
+            parent_prediction_id=parent_prediction_id,
+            cancelled=cancelled,
+            validate=validate,
+        )
         try:
+            if seen is not None:
+                done = self._submit_as_seen(runner, seen, unique_id, decide)
+                if done is not None:
+                    return done
             with runner.transaction():
-                return self._submit(
-                    runner,
-                    task_id,
-                    result,
-                    lead_time=lead_time,
-                    unique_id=unique_id,
-                    parent_prediction_id=parent_prediction_id,
-                    cancelled=cancelled,
-                    validate=validate,
-                )
+                write = decide(self._read_task(runner, task_id))
+                if isinstance(write, Submission):
+                    return write
+                statement = self._write_statement(write.insert, write.counters, guarded=False)
+                (annotation_id,) = runner.execute_then_commit(statement, write.params)
+                return write.submission(annotation_id)
         except psycopg.errors.UniqueViolation:
             raise AnnotationRejected(
                 f"unique_id {unique_id!r} is already used by another annotation; send a "
                 "fresh unique_id for a new annotation."
             ) from None
 
-    def _submit(
+    def _submit_as_seen(
         self,
         runner: StatementRunner,
+        seen: TaskState,
+        unique_id: str,
+        decide: Callable[[TaskState], _Write | Submission],
+    ) -> Submission | None:
+        """A new annotation on a task unchanged since it was shown: one statement.
+
+        None when this does not apply or the task changed meanwhile (nothing was written);
+        the caller then decides again under the row lock, where any refusal is raised.
+        """
+        fresh = seen.version is not None and not any(
+            a["user"] == self.user_id or a["unique_id"] == unique_id for a in seen.annotations
+        )
+        if not fresh:
+            return None
+        try:
+            write = decide(seen)
+        except (AnnotationRejected, TaskUnavailable):
+            return None
+        assert isinstance(write, _Write) and write.insert
+        statement = self._write_statement(True, write.counters, guarded=True)
+        row = runner.first(statement, {**write.params, "p_version": seen.version})
+        return None if row is None else write.submission(row[0])
+
+    def _decide(
+        self,
         task_id: int,
         result: list[dict[str, Any]],
+        before: TaskState,
         *,
         lead_time: float | None,
-        unique_id: str | None,
+        unique_id: str,
         parent_prediction_id: int | None,
         cancelled: bool,
         validate: Validator | None,
-    ) -> Submission:
-        before = self._read_task(runner, task_id)
+    ) -> _Write | Submission:
+        """What a submit does to the task as ``before`` describes it (or a refusal)."""
         if validate is not None:
             result = validate(result, before.data or {})
-        unique_id = unique_id or str(uuid.uuid4())
         landed = next((a for a in before.annotations if a["unique_id"] == unique_id), None)
         if landed is not None:
             if landed["user"] != self.user_id:
@@ -238,48 +300,26 @@ class AnnotationWriter:
             **counters,
             **{f"d_{name}": delta for name, delta in deltas.items()},
         }
-        params = {f"p_{k}": v for k, v in values.items()}
-        statement = self._write_statement(row["id"] is None, tuple(sorted(deltas)))
-        (annotation_id,) = runner.execute_then_commit(statement, params)
-        return Submission(int(annotation_id), task_id, created=replaced is None)
+        return _Write(
+            insert=row["id"] is None,
+            counters=tuple(sorted(deltas)),
+            params={f"p_{k}": v for k, v in values.items()},
+            task_id=task_id,
+            created=replaced is None,
+        )
 
     def _build_read_query(self) -> sa.Select:
-        t, a, lock = self._task, self._ann, self._lock
-        fields: list[Any] = [
-            sa.literal("id"),
-            a.c.id,
-            sa.literal("user"),
-            a.c.completed_by_id,
-            sa.literal("cancelled"),
-            a.c.was_cancelled,
-            sa.literal("unique_id"),
-            a.c.unique_id,
-            sa.literal("result"),
-            a.c.result,
-            sa.literal("gt"),
-            a.c.ground_truth if "ground_truth" in a.c else sa.false(),
-            sa.literal("lead"),
-            a.c.lead_time if "lead_time" in a.c else sa.null(),
-        ]
-        annotations = (
-            sa.select(sa.func.json_agg(sa.func.json_build_object(*fields)))
-            .where(a.c.task_id == t.c.id)
-            .scalar_subquery()
-        )
+        t, lock = self._task, self._lock
         live = sa.and_(lock.c.task_id == t.c.id, lock.c.expire_at > sa.func.now())
         return sa.select(
             t.c.project_id,
-            t.c.total_annotations,
-            t.c.cancelled_annotations,
-            t.c.is_labeled,
-            t.c.overlap,
             t.c.data,
-            annotations.label("annotations"),
+            *task_state_columns(self._schema),
             sa.select(lock.c.user_id).where(live).scalar_subquery().label("holder"),
             sa.select(lock.c.expire_at).where(live).scalar_subquery().label("until"),
         ).where(t.c.id == sa.bindparam("task_id"))
 
-    def _read_task(self, runner: StatementRunner, task_id: int) -> _TaskState:
+    def _read_task(self, runner: StatementRunner, task_id: int) -> TaskState:
         """Lock the task row, then read it: two statements, one round trip when pipelined.
 
         The read is a statement of its own so that, under READ COMMITTED, its snapshot is
@@ -290,17 +330,7 @@ class AnnotationWriter:
         runner.execute(self._lock_row, {"task_id": task_id})
         row = runner.first_mapping(self._read_query, {"task_id": task_id})
         self._check_in_project(task_id, None if row is None else row["project_id"])
-        annotations = tuple(sorted(row["annotations"] or [], key=lambda a: -a["id"]))
-        return _TaskState(
-            row["total_annotations"],
-            row["cancelled_annotations"],
-            row["is_labeled"],
-            row["overlap"],
-            row["data"],
-            annotations,
-            row["holder"],
-            row["until"],
-        )
+        return task_state(row, holder=row["holder"], until=row["until"])
 
     def _lock_task_row(self, runner: StatementRunner, task_id: int) -> None:
         """Only the task row lock, for writes that need no annotations (drafts)."""
@@ -310,7 +340,7 @@ class AnnotationWriter:
         if project_id != self.project_id:
             raise NotFound(f"Task {task_id} is not in project {self.project_id}.")
 
-    def _check_capacity(self, task_id: int, before: _TaskState, *, converting_skip: bool) -> None:
+    def _check_capacity(self, task_id: int, before: TaskState, *, converting_skip: bool) -> None:
         """Refuse a new annotation beyond the overlap or on a task someone else holds."""
         if before.holder is not None and before.holder != self.user_id:
             until = f"{before.holder_until:%H:%M:%S %Z}" if before.holder_until else "later"
@@ -326,23 +356,31 @@ class AnnotationWriter:
                 "open the next task."
             )
 
-    def _write_statement(self, insert: bool, counters: tuple[str, ...]) -> Prepared:
+    def _write_statement(
+        self, insert: bool, counters: tuple[str, ...], *, guarded: bool
+    ) -> Prepared:
         """The one write statement of a submit, built once per shape and then reused.
 
-        CTEs: the annotation row (insert, or rewrite of one's own), the task counters,
-        the project counters that move, and the deletion of this user's draft and lock.
+        CTEs: the task counters (``guarded``: only if the task row is still version
+        ``:p_version`` and no one else holds its lock), then — only if the task was
+        updated — the annotation row (insert, or rewrite of one's own), the project
+        counters that move, and the deletion of this user's draft and lock.
         """
-        key = (insert, counters)
+        key = (insert, counters, guarded)
         if key not in self._statements:
-            written = self._write_annotation(insert)
+            task = self._task_update(guarded)
+            updated = sa.select(task.c.id).exists()
+            written = self._write_annotation(insert, task)
             self._statements[key] = Prepared(
                 sa.select(written.c.id).add_cte(
-                    self._task_update(), *self._project_update(counters), *self._cleanup()
+                    task,
+                    *self._project_update(counters, updated),
+                    *self._cleanup(updated),
                 )
             )
         return self._statements[key]
 
-    def _write_annotation(self, insert: bool) -> Any:
+    def _write_annotation(self, insert: bool, task: Any) -> Any:
         a = self._ann
         columns = ["result", "was_cancelled", "lead_time", "result_count", "last_action"]
         columns += ["was_submitted"]
@@ -352,18 +390,22 @@ class AnnotationWriter:
             c: sa.bindparam(f"p_{c}", type_=a.c[c].type) for c in columns if c in a.c
         }
         if insert:
-            values["completed_by_id"] = sa.bindparam("p_user_id")
-            return sa.insert(a).values(**values).returning(a.c.id).cte("written")
+            values["completed_by_id"] = sa.bindparam("p_user_id", type_=a.c.completed_by_id.type)
+            rows = sa.select(*values.values()).select_from(task)  # a row only if it was updated
+            query = sa.insert(a).from_select(list(values), rows)
+            return query.returning(a.c.id).cte("written")
         if "updated_at" in a.c:
             values["updated_at"] = sa.func.now()
         if "parent_prediction_id" in a.c:
             values["parent_prediction_id"] = sa.func.coalesce(
                 sa.bindparam("p_parent_prediction_id", type_=sa.Integer), a.c.parent_prediction_id
             )
-        query = sa.update(a).where(a.c.id == sa.bindparam("p_annotation_id"))
+        query = sa.update(a).where(
+            a.c.id == sa.bindparam("p_annotation_id"), sa.select(task.c.id).exists()
+        )
         return query.values(**values).returning(a.c.id).cte("written")
 
-    def _task_counters(self, before: _TaskState, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    def _task_counters(self, before: TaskState, rows: list[dict[str, Any]]) -> dict[str, Any]:
         """Task counters recomputed from its annotation rows as they will be."""
         submitted = [r for r in sorted(rows, key=_row_order) if not r["cancelled"]]
         cancelled = len(rows) - len(submitted)
@@ -377,7 +419,7 @@ class AnnotationWriter:
             "annotations_results": json.dumps([result_summary(r["result"]) for r in submitted]),
         }
 
-    def _task_update(self) -> Any:
+    def _task_update(self, guarded: bool) -> Any:
         t = self._task
         names = ["total_annotations", "cancelled_annotations", "is_labeled"]
         names += [c for c in ("avg_lead_time", "annotations_results") if c in t.c]
@@ -391,11 +433,20 @@ class AnnotationWriter:
                 self._draft.c.task_id == sa.bindparam("p_task_id"), sa.not_(self._my_drafts_of())
             )
         query = sa.update(t).where(t.c.id == sa.bindparam("p_task_id")).values(**values)
-        return query.cte("task_counters")
+        if guarded:
+            lock, user = self._lock, sa.bindparam("p_user_id")
+            held_by_others = sa.exists().where(
+                lock.c.task_id == t.c.id, lock.c.user_id != user, lock.c.expire_at > sa.func.now()
+            )
+            query = query.where(
+                row_version(t) == sa.bindparam("p_version", type_=sa.Text),
+                sa.not_(held_by_others),
+            )
+        return query.returning(t.c.id).cte("task_counters")
 
     def _project_deltas(
         self,
-        before: _TaskState,
+        before: TaskState,
         after: dict[str, Any],
         replaced: dict[str, Any] | None,
         row: dict[str, Any],
@@ -414,25 +465,27 @@ class AnnotationWriter:
         }
         return {k: d for k, d in deltas.items() if d and k in self._project.c}
 
-    def _project_update(self, counters: tuple[str, ...]) -> list[Any]:
+    def _project_update(self, counters: tuple[str, ...], updated: Any) -> list[Any]:
         if not counters:
             return []
         p = self._project
         values = {k: p.c[k] + sa.bindparam(f"p_d_{k}", type_=sa.Integer) for k in counters}
-        query = sa.update(p).where(p.c.id == sa.bindparam("p_project_id")).values(**values)
-        return [query.cte("project_counters")]
+        query = sa.update(p).where(p.c.id == sa.bindparam("p_project_id"), updated)
+        return [query.values(**values).cte("project_counters")]
 
-    def _cleanup(self) -> list[Any]:
+    def _cleanup(self, updated: Any) -> list[Any]:
         """Submitting ends the drafting and frees the task: drop my draft and my lock."""
         lock = self._lock
         unlock = sa.delete(lock).where(
-            lock.c.task_id == sa.bindparam("p_task_id"), lock.c.user_id == sa.bindparam("p_user_id")
+            lock.c.task_id == sa.bindparam("p_task_id"),
+            lock.c.user_id == sa.bindparam("p_user_id"),
+            updated,
         )
         ctes = [unlock.cte("unlocked")]
         if self._draft is not None:
             d = self._draft
             mine = sa.and_(d.c.task_id == sa.bindparam("p_task_id"), self._my_drafts_of())
-            ctes.append(sa.delete(d).where(mine).cte("undrafted"))
+            ctes.append(sa.delete(d).where(mine, updated).cte("undrafted"))
         return ctes
 
     def _my_drafts_of(self) -> sa.ColumnElement[bool]:
@@ -496,6 +549,64 @@ class AnnotationWriter:
         self._schema.require("tasks_annotationdraft", "task_id", "user_id", feature="drafts")
         assert self._draft is not None
         return self._draft
+
+
+def row_version(table: sa.Table) -> sa.ColumnElement[str]:
+    """The row's ``xmin`` as text: it changes whenever the row is written."""
+    return sa.cast(sa.column("xmin", _selectable=table), sa.Text)
+
+
+def task_state_columns(schema: Schema) -> list[Any]:
+    """Columns of the ``task`` row for :func:`task_state`: counters, annotations, version.
+
+    They ride on any SELECT over ``task`` — the read under the row lock, and the statement
+    that shows a task — so the state a submit decides on costs no extra round trip.
+    """
+    t, a = schema.table("task"), schema.table("task_completion")
+    fields: list[Any] = [
+        sa.literal("id"),
+        a.c.id,
+        sa.literal("user"),
+        a.c.completed_by_id,
+        sa.literal("cancelled"),
+        a.c.was_cancelled,
+        sa.literal("unique_id"),
+        a.c.unique_id,
+        sa.literal("result"),
+        a.c.result,
+        sa.literal("gt"),
+        a.c.ground_truth if "ground_truth" in a.c else sa.false(),
+        sa.literal("lead"),
+        a.c.lead_time if "lead_time" in a.c else sa.null(),
+    ]
+    annotations = (
+        sa.select(sa.func.json_agg(sa.func.json_build_object(*fields)))
+        .where(a.c.task_id == t.c.id)
+        .scalar_subquery()
+    )
+    return [
+        t.c.total_annotations,
+        t.c.cancelled_annotations,
+        t.c.is_labeled,
+        t.c.overlap,
+        annotations.label("annotations"),
+        row_version(t).label("row_version"),
+    ]
+
+
+def task_state(row: Mapping[str, Any], *, holder: int | None, until: datetime | None) -> TaskState:
+    """The TaskState of a row carrying ``data`` and :func:`task_state_columns`."""
+    return TaskState(
+        row["total_annotations"],
+        row["cancelled_annotations"],
+        row["is_labeled"],
+        row["overlap"],
+        row["data"],
+        tuple(sorted(row["annotations"] or [], key=lambda a: -a["id"])),
+        holder,
+        until,
+        row["row_version"],
+    )
 
 
 def _row_order(row: dict[str, Any]) -> int:

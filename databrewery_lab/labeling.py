@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 import sqlalchemy as sa
 
-from .annotation_writer import AnnotationWriter, Draft, Submission
+from .annotation_writer import (
+    AnnotationWriter,
+    Draft,
+    Submission,
+    TaskState,
+    task_state,
+    task_state_columns,
+)
 from .errors import AnnotationRejected, ConnectionFailed, NotFound
 from .label_config import LabelConfig, parse_label_config
 from .label_stream import DEFAULT_LOCK_TTL, LabelStream, StreamSettings
@@ -36,6 +43,9 @@ if TYPE_CHECKING:
     from .projects import Project
 
 __all__ = ["Annotation", "Draft", "LabelSession", "Prediction", "Progress", "TaskView"]
+
+#: Tasks a session remembers as shown (next/previous in the widget revisit a few).
+_SEEN_LIMIT = 16
 
 
 @dataclass(frozen=True)
@@ -64,7 +74,7 @@ class LabelSession:
         self.config: LabelConfig = parse_label_config(project.label_config or "")
         row = project.row
         schema = brewery.schema
-        self._views = TaskViewQuery(schema)
+        self._views = TaskViewQuery(schema, extra=task_state_columns(schema))
         self.stream = LabelStream(
             schema,
             project.id,
@@ -80,6 +90,9 @@ class LabelSession:
         self._document_roots: list[str] | None = None
         self._runner = StatementRunner(brewery.raw_connection, brewery.engine.dialect)
         self._resume = True  # work left behind (own lock, drafts) may exist
+        #: Tasks as this user was last shown them, holding their lock: a submit of one
+        #: unchanged since is a single statement (see AnnotationWriter).
+        self._seen: dict[int, TaskState] = {}
         if record_visit:
             self._record_stream_visit()
 
@@ -91,6 +104,7 @@ class LabelSession:
             self._resume = False
             if row is None:
                 return None
+            self._remember(row, until=row["until"])
             return self._views.to_view(
                 row, locked=True, until=row["until"], model_version=self._model_version
             )
@@ -103,7 +117,7 @@ class LabelSession:
             if view.annotation is not None and not view.annotation.was_cancelled:
                 return view  # one's own submitted work: editable without a lock
             if self.stream.take_lock(runner, task_id):
-                return self._view(runner, task_id, locked=True)
+                return self._view(runner, task_id, locked=True, remember=True)
             return view
 
     def release(self, task_id: int | None = None) -> None:
@@ -111,6 +125,10 @@ class LabelSession:
         with self._connection() as runner:
             self.stream.release(runner, task_id)
         self._resume = True
+        if task_id is None:
+            self._seen.clear()
+        else:
+            self._seen.pop(task_id, None)
 
     # -- writes -------------------------------------------------------------------------
     def submit(
@@ -134,15 +152,17 @@ class LabelSession:
                 )
             return checked
 
+        task_id = _task_id(task_id)
         with self._connection() as runner:
             return self._writer.submit(
                 runner,
-                _task_id(task_id),
-                result,  # type: ignore[arg-type]  # validated under the task lock
+                task_id,
+                result,  # type: ignore[arg-type]  # validated against the task's data
                 lead_time=lead_time,
                 unique_id=_unique_id(unique_id),
                 parent_prediction_id=parent_prediction_id,
                 validate=validate,
+                seen=self._seen.pop(task_id, None),
             )
 
     def skip(
@@ -154,14 +174,16 @@ class LabelSession:
                 f"Project {self.project.title!r} does not allow skipping (show_skip_button is "
                 "off); submit an annotation instead."
             )
+        task_id = _task_id(task_id)
         with self._connection() as runner:
             return self._writer.submit(
                 runner,
-                _task_id(task_id),
+                task_id,
                 [],
                 lead_time=_check_lead_time(lead_time),
                 unique_id=_unique_id(unique_id),
                 cancelled=True,
+                seen=self._seen.pop(task_id, None),
             )
 
     def save_draft(
@@ -174,10 +196,12 @@ class LabelSession:
     ) -> Draft:
         """Autosave unfinished work (any well-formed result list) and keep the task locked."""
         items = _result_list(result)
+        task_id = _task_id(task_id)
+        self._seen.pop(task_id, None)  # the draft flag may change the task row
         with self._connection() as runner, runner.transaction():
             draft = self._writer.save_draft(
                 runner,
-                _task_id(task_id),
+                task_id,
                 items,
                 lead_time=_check_lead_time(lead_time),
                 annotation_id=annotation_id,
@@ -238,14 +262,24 @@ class LabelSession:
         """Predictions of the project's current model version are shown first."""
         return self.project.row.get("model_version") or ""
 
-    def _view(self, runner: StatementRunner, task_id: int, *, locked: bool) -> TaskView:
+    def _view(
+        self, runner: StatementRunner, task_id: int, *, locked: bool, remember: bool = False
+    ) -> TaskView:
         params = {"task_id": task_id, "user_id": self.user.id}
         row = runner.first_mapping(self._views.by_id, params)
         if row is None or row["project_id"] != self.project.id:
             raise NotFound(f"Task {task_id} is not in project {self.project.title!r}.")
+        if remember:
+            self._remember(row, until=row["until"])
         return self._views.to_view(
             row, locked=locked, until=row["until"], model_version=self._model_version
         )
+
+    def _remember(self, row: Mapping[str, Any], *, until: Any) -> None:
+        """Keep the state of a task just shown under this user's lock (a few at most)."""
+        self._seen[int(row["id"])] = task_state(row, holder=self.user.id, until=until)
+        while len(self._seen) > _SEEN_LIMIT:
+            del self._seen[next(iter(self._seen))]
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[StatementRunner]:

@@ -9,6 +9,7 @@ round trip.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -74,12 +75,13 @@ class TaskViewQuery:
     """Builds the view columns for a task table and turns a fetched row into a TaskView.
 
     Bound parameters: ``user_id`` (and ``task_id`` for the standalone statement).
+    ``extra`` columns of the task row ride along (the writer's task state).
     """
 
-    def __init__(self, schema: Schema) -> None:
+    def __init__(self, schema: Schema, extra: Sequence[Any] = ()) -> None:
         self._schema = schema
         self.task = schema.table("task")
-        self.columns: list[Any] = self._columns()
+        self.columns: list[Any] = [*self._columns(), *extra]
         lock = schema.table("tasks_tasklock")
         t, user = self.task, sa.bindparam("user_id")
         mine_lock = sa.and_(

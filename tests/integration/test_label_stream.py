@@ -388,3 +388,58 @@ def _waits_for_a_lock(conninfo: str) -> bool:
         " AND wait_event_type = 'Lock'",
     )
     return bool(found[0][0])
+
+
+def test_a_task_that_changed_since_it_was_shown_is_decided_afresh(users, brewery) -> None:
+    """A submit of a task as shown is one statement only while the task is unchanged.
+
+    Here another writer adds an annotation after the task was shown; the submit must
+    still count it (2 of overlap 2 = labeled) and keep the counters equal to count(*).
+    """
+    project = make_project(users[0], 1, overlap=2)
+    session = users[1].project(project.id).label_session()
+    task = session.next_task()
+    assert task is not None
+    other_user = users[2].user
+    assert other_user is not None
+    with psycopg.connect(brewery.conninfo) as writer:
+        writer.execute(
+            "INSERT INTO task_completion (task_id, project_id, completed_by_id, result,"
+            " was_submitted, result_count) VALUES (%s, %s, %s, %s, true, 1)",
+            (task.id, project.id, other_user.id, Jsonb(choice("Positive"))),
+        )
+        writer.execute(
+            "UPDATE task SET total_annotations = 1, annotations_results = %s WHERE id = %s",
+            (json.dumps(["Positive"]), task.id),
+        )
+        writer.execute(
+            "UPDATE project SET total_annotations_number = total_annotations_number + 1,"
+            " num_tasks_with_annotations = num_tasks_with_annotations + 1,"
+            " useful_annotation_number = useful_annotation_number + 1 WHERE id = %s",
+            (project.id,),
+        )
+    assert session.submit(task.id, choice("Negative"), lead_time=1.0).created
+    ((total, labeled, summary),) = rows(
+        brewery.conninfo,
+        "SELECT total_annotations, is_labeled, annotations_results FROM task WHERE id = %s",
+        task.id,
+    )
+    assert (total, labeled, json.loads(summary)) == (2, True, ["Positive", "Negative"])
+    assert_counters_consistent(brewery.conninfo, project.id)
+
+
+def test_a_lock_taken_over_after_the_task_was_shown_refuses_the_submit(users, brewery):
+    project = make_project(users[0], 1)
+    slow = project.label_session(lock_ttl=timedelta(milliseconds=300))
+    fast = users[1].project(project.id).label_session()
+    task = slow.next_task()
+    assert task is not None
+    time.sleep(0.4)
+    assert (taken := fast.next_task()) is not None and taken.id == task.id
+    with pytest.raises(TaskUnavailable, match="being labeled by another annotator"):
+        slow.submit(task.id, choice("Negative"))
+    assert rows(
+        brewery.conninfo, "SELECT count(*) FROM task_completion WHERE task_id = %s", task.id
+    ) == [(0,)]
+    fast.submit(task.id, choice("Positive"))
+    assert_counters_consistent(brewery.conninfo, project.id)
