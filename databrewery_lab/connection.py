@@ -22,7 +22,10 @@ from .schema_init import SchemaReport, apply_schema
 from .users import User, resolve_user
 
 if TYPE_CHECKING:
+    from datetime import date, datetime
+
     from .analytics.engine import AnalyticsEngine
+    from .widgets.dashboard import Dashboard
 
 
 def connect(
@@ -188,6 +191,32 @@ class Brewery:
     def sql(self, query: str, **params: Any) -> pd.DataFrame:
         """Run one read-only DuckDB SELECT over this database with bound ``$name`` parameters."""
         return self.analytics.sql(query, **params)
+
+    # -- widgets --------------------------------------------------------------------------
+    def dashboard(
+        self,
+        organization: int | str | None = None,
+        *,
+        workspace: int | str | None = None,
+        project: int | str | None = None,
+        since: date | datetime | str | None = None,
+        until: date | datetime | str | None = None,
+    ) -> Dashboard:
+        """The manager dashboard, opened at the most specific place named (default: all).
+
+        Organizations, workspaces and projects by id or exact title; ``since``/``until``
+        limit the activity counted (a bare date as ``until`` includes that day).
+        """
+        from .widgets.dashboard import Dashboard
+
+        return Dashboard(
+            self,
+            organization=organization,
+            workspace=workspace,
+            project=project,
+            since=since,
+            until=until,
+        )
 
     def raw_connection(self) -> psycopg.Connection:
         """A new psycopg connection to this database (the caller closes it)."""

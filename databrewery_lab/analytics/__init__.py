@@ -20,6 +20,13 @@ from .extraction import (
     find_control,
 )
 from .frames import MetricFrame, metric_frame
+from .predictions import (
+    pre_annotation_changes,
+    prediction_accuracy,
+    prediction_calibration,
+    prediction_class_metrics,
+    prediction_confusion,
+)
 from .scope import InvalidSelection, Scope, ScopedProject, resolve_scope
 from .throughput import (
     FREQUENCIES,
@@ -51,6 +58,11 @@ __all__ = [
     "find_control",
     "lead_times",
     "metric_frame",
+    "pre_annotation_changes",
+    "prediction_accuracy",
+    "prediction_calibration",
+    "prediction_class_metrics",
+    "prediction_confusion",
     "resolve_scope",
     "review_turnaround",
     "time_to_finish",

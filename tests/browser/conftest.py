@@ -318,3 +318,15 @@ def labeler_notebook(project_title: str, email: str) -> list[str]:
         "labeler = project.label()\n"
         "labeler",
     ]
+
+
+def dashboard_notebook(**places: Any) -> list[str]:
+    """The cells a manager would write: connect, show the dashboard (opened at ``places``)."""
+    args = ", ".join(f"{name}={value!r}" for name, value in places.items())
+    return [
+        "import os\n"
+        "import databrewery_lab as dbl\n"
+        f"brewery = dbl.connect(os.environ[{DSN_ENV!r}])\n"
+        f"dashboard = brewery.dashboard({args})\n"
+        "dashboard",
+    ]
