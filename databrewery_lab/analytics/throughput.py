@@ -238,7 +238,7 @@ def lead_times(
     brewery: Brewery,
     project: ProjectRef | Iterable[ProjectRef] | Scope | None = None,
     *,
-    by: LeadTimeGroup = "annotator",
+    by: LeadTimeGroup | None = "annotator",
     tasks: Iterable[int] | None = None,
     since: TimeRef | None = None,
     until: TimeRef | None = None,
@@ -247,25 +247,35 @@ def lead_times(
     """Lead time (seconds spent per submitted annotation) per annotator or per project.
 
     Columns: ``<by>_id, <by>, annotations, median_s, p90_s, mean_s``; annotations
-    without a recorded lead time are left out.
+    without a recorded lead time are left out. ``by=None`` pools the whole selection into
+    one row (``annotations, median_s, p90_s, mean_s``; NaN when nothing was timed), e.g.
+    one median over several projects, which per-group rows cannot give.
     """
-    if by not in ("annotator", "project"):
-        raise InvalidSelection(f"by={by!r}; lead times group by 'annotator' or 'project'.")
+    if by not in ("annotator", "project", None):
+        raise InvalidSelection(
+            f"by={by!r}; lead times group by 'annotator' or 'project', or by=None for one row."
+        )
     scope = _scope(
         brewery, project, dict(tasks=tasks, since=since, until=until, annotators=annotators)
     )
     source = _Source(brewery, "lead times")
     where, params = scope.pg_filter("src")
-    key = "completed_by_id" if by == "annotator" else "project_id"
+    key, group = "", ""  # by=None: one aggregate row, even over no rows at all
+    if by is not None:
+        column = "completed_by_id" if by == "annotator" else "project_id"
+        key, group = f"src.{column}::bigint AS {by}_id, ", " GROUP BY 1"
     query = PgQuery(
-        f"SELECT src.{key}::bigint AS {by}_id, count(*)::bigint AS annotations, "  # noqa: S608 - constants of this module; values are bound
+        f"SELECT {key}count(*)::bigint AS annotations, "  # noqa: S608 - constants of this module; values are bound
         f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {source.lead_time}) AS median_s, "
         f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {source.lead_time}) AS p90_s, "
         f"avg({source.lead_time}) AS mean_s "
         f"FROM task_completion AS src WHERE {where} AND NOT {source.skipped} "
-        f"AND {source.lead_time} IS NOT NULL GROUP BY 1",
+        f"AND {source.lead_time} IS NOT NULL{group}",
         params,
     )
+    if by is None:
+        frame = _run(brewery, query, "SELECT annotations, median_s, p90_s, mean_s FROM agg")
+        return _frame(frame, "lead_time", _lead_time_figure(None))
     if by == "annotator":
         label, join = _who(source, "annotator_id")
     else:
@@ -477,14 +487,16 @@ def _throughput_figure(frame: pd.DataFrame) -> go.Figure:
     return figure
 
 
-def _lead_time_figure(by: str) -> Callable[[pd.DataFrame], go.Figure]:
+def _lead_time_figure(by: str | None) -> Callable[[pd.DataFrame], go.Figure]:
     def draw(frame: pd.DataFrame) -> go.Figure:
+        x = frame[by] if by else ["all annotations"] * len(frame)
         figure = go.Figure()
-        figure.add_bar(x=frame[by], y=frame["median_s"], name="median")
-        figure.add_bar(x=frame[by], y=frame["p90_s"], name="p90")
+        figure.add_bar(x=x, y=frame["median_s"], name="median")
+        figure.add_bar(x=x, y=frame["p90_s"], name="p90")
         figure.update_layout(
-            barmode="group", title=f"Lead time per {by}", yaxis_title="seconds", xaxis_title=by
-        )
+            barmode="group", title=f"Lead time per {by}" if by else "Lead time",
+            yaxis_title="seconds", xaxis_title=by or "",
+        )  # fmt: skip
         return figure
 
     return draw

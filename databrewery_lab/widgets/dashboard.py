@@ -1,11 +1,13 @@
 """The manager dashboard: all organizations → organization → workspace → project.
 
 ``brewery.dashboard()`` returns a :class:`Dashboard`. For the place on screen the kernel
-computes every number with the analytics functions (:mod:`databrewery_lab.analytics`) and
-ships it as one JSON trait, ``figures``: key figures, the rows of the tables one drills
-down through, and short data series that ``widgets/dashboard.js`` draws as SVG itself —
-no plotting library and nothing fetched, so it works offline in JupyterLab, Notebook 7
-and VS Code. The browser asks to move with request messages:
+takes every number from the overview analytics (:mod:`databrewery_lab.analytics.overview`
+and the ``overview_*`` modules beside it, usable without the widget) and ships it as one
+JSON trait, ``figures``: key figures, the rows of the tables one drills down through, and
+short data series that ``widgets/dashboard.js`` draws as SVG itself — no plotting library
+and nothing fetched, so it works offline in JupyterLab, Notebook 7 and VS Code. This
+module only navigates, keeps the traits and turns the analytics' frames into JSON. The
+browser asks to move with request messages:
 
     browser → kernel   {kind, request_id, ...}          kinds: REQUEST_KINDS below
     kernel → browser   {kind: "reply", request_id, ok, error}
@@ -35,9 +37,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import anywidget
@@ -50,39 +51,35 @@ import sqlalchemy.exc
 import traitlets as t
 
 from databrewery_lab._resources import resource_path
-from databrewery_lab.analytics import (
-    PgQuery,
-    Scope,
-    ScopedProject,
-    annotations_over_time,
-    annotator_throughput,
-    extract_annotations,
-    resolve_scope,
-    time_to_finish,
+from databrewery_lab.analytics.overview import LEVELS, Overview, key_figures
+from databrewery_lab.analytics.overview_activity import (
+    AGREEMENT_HEADLINES,
+    agreement_controls,
+    annotations_per_period,
+    control_agreement,
+    label_counts,
+    period_frequency,
 )
-from databrewery_lab.analytics.agreement import agreement_metrics
-from databrewery_lab.analytics.billing import embedding_costs, orders_over_time
-from databrewery_lab.analytics.scope import InvalidSelection
-from databrewery_lab.analytics.summaries import label_distribution, project_summaries
-from databrewery_lab.analytics.workforce import (
-    ACTIVITY_WINDOWS,
-    NO_ACTIVITY,
-    OLDER_ACTIVITY,
-    invitations,
-    member_activity,
-    organization_members,
-    resolve_tenancy,
+from databrewery_lab.analytics.overview_billing_workforce import (
+    CurrencyOrders,
+    invitations_by_status,
+    members_by_activity,
+    members_by_role,
+    monthly_embeddings,
+    orders_by_currency,
 )
+from databrewery_lab.analytics.overview_drilldown import drill_down
+from databrewery_lab.analytics.scope import InvalidSelection, resolve_scope
+from databrewery_lab.analytics.workforce import resolve_tenancy
 from databrewery_lab.errors import ConnectionFailed, DatabreweryError
-from databrewery_lab.label_config import LabelConfig, parse_label_config
 from databrewery_lab.projects import Project
 
 if TYPE_CHECKING:
     from databrewery_lab.connection import Brewery
     from databrewery_lab.label_config import ControlTag
 
-#: Drill-down levels, top first. Twin: ``LEVELS`` in widgets/dashboard.js.
-LEVELS = ("all", "organization", "workspace", "project")
+# LEVELS, the drill-down levels top first, are the overview's. Twin: ``LEVELS`` in
+# widgets/dashboard.js.
 #: Request kinds the browser sends. Twin: ``REQUEST`` in widgets/dashboard.js.
 REQUEST_KINDS = ("open", "up", "refresh", "period")
 #: The one message kind the kernel sends. Twin: ``REPLY`` in widgets/dashboard.js.
@@ -104,22 +101,6 @@ MAX_LABELS = 20
 MAX_CONTROLS = 6
 #: Currencies the orders chart shows (money is never added across currencies).
 MAX_CURRENCIES = 3
-#: The rate window of "time to finish" when no period is selected.
-RATE_WINDOW_DAYS = 7.0
-
-#: Agreement headline per control type: (metric in AGREEMENT_METRICS, label shown).
-AGREEMENT_HEADLINES: dict[str, tuple[tuple[str, str], ...]] = {
-    "choices": (
-        ("krippendorff_alpha", "Krippendorff's α (nominal)"),
-        ("percent_agreement", "Percent agreement"),
-    ),
-    "rating": (("krippendorff_alpha_ordinal", "Krippendorff's α (ordinal)"),),
-    "number": (("krippendorff_alpha_interval", "Krippendorff's α (interval)"),),
-}
-
-#: Bucket size of the annotations-over-time chart, by the days the period spans.
-_FREQ_BY_SPAN = ((62, "day"), (731, "week"))
-_PANDAS_FREQ = {"day": "D", "week": "W-MON", "month": "MS"}
 
 #: A lost or refused database: shown in the widget, not a bug.
 _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -131,6 +112,8 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     duckdb.IOException,
     duckdb.ConnectionException,
 )
+#: Failures the user can fix or that this database explains: shown, never raised.
+_USER_ERRORS: tuple[type[BaseException], ...] = (DatabreweryError,)
 
 Ref = int | str
 TimeRef = date | datetime | str
@@ -373,14 +356,24 @@ def _when(value: Any) -> str | None:
     return stamp.isoformat()
 
 
-def _ratio(part: float, whole: float) -> float | None:
-    return part / whole if whole else None
+def _day(value: Any) -> str:
+    """A period start (a timestamp) as its ISO date."""
+    return pd.Timestamp(value).date().isoformat()
 
 
-# ============================================================== computing a place
+def _json(value: Any) -> Any:
+    """One plain value of the analytics side as JSON (NaN → None, timestamps → ISO text)."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, datetime | pd.Timestamp):
+        return _when(value)
+    return _num(value)
 
 
-_USER_ERRORS: tuple[type[BaseException], ...] = (DatabreweryError,)
+def _message(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
 
 
 def _part(compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -389,189 +382,26 @@ def _part(compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     try:
         return {"ok": True, **compute()}
     except _USER_ERRORS as exc:
-        return {"ok": False, "error": str(exc) or type(exc).__name__}
+        return {"ok": False, "error": _message(exc)}
 
 
-class _PlaceMetrics:
-    """Everything computed for one place, each metric at most once."""
-
-    def __init__(self, brewery: Brewery, location: Location, period: Period) -> None:
-        self.brewery = brewery
-        self.location = location
-        self.period = period
-        self.summaries = self._summaries()
-
-    @property
-    def here(self) -> Place:
-        return self.location.here
-
-    @property
-    def times(self) -> dict[str, Any]:
-        return {"since": self.period.since, "until": self.period.until}
-
-    def _summaries(self) -> pd.DataFrame:
-        """project_summaries of the projects here: the one list every figure follows."""
-        here = self.here
-        if here.level == "project":
-            return project_summaries(self.brewery, here.id, **self.times)
-        if here.level == "workspace":
-            return project_summaries(self.brewery, workspace=here.id, **self.times)
-        if here.level == "organization":
-            return project_summaries(self.brewery, organization=here.id, **self.times)
-        return project_summaries(self.brewery, **self.times)
-
-    @cached_property
-    def scope(self) -> Scope | None:
-        """The analytics scope of these projects in the period; None when there are none.
-
-        (An empty project list would mean *every* project to the analytics functions.)
-        """
-        if self.summaries.empty:
-            return None
-        base = Scope(since=self.period.since, until=self.period.until)
-        if self.here.level == "all":
-            return base
-        projects = tuple(
-            ScopedProject(int(pid), str(title), None)
-            for pid, title in zip(
-                self.summaries["project_id"], self.summaries["project"], strict=True
-            )
-        )
-        return replace(base, projects=projects)
-
-    @cached_property
-    def project_scope(self) -> Scope:
-        """The scope of the project on screen, with its label config (project level)."""
-        return resolve_scope(self.brewery, self.here.id, **self.times)
-
-    @cached_property
-    def label_config(self) -> LabelConfig:
-        """The project's parsed config; LabelConfigError says what is wrong with it."""
-        return parse_label_config(self.project_scope.projects[0].label_config or "")
-
-    @cached_property
-    def throughput(self) -> pd.DataFrame:
-        if self.scope is None:
-            return pd.DataFrame(
-                columns=["annotator_id", "annotator", "annotations", "skips", "first_at", "last_at"]
-            )
-        return annotator_throughput(self.brewery, self.scope)
+# ============================================================== the figures of a place
 
 
 def compute_figures(brewery: Brewery, location: Location, period: Period) -> dict[str, Any]:
     """Everything the dashboard shows for ``location`` in ``period``, as JSON values."""
-    place = _PlaceMetrics(brewery, location, period)
-    key, notes = _key_figures(place)
+    here = location.here
+    place = Overview(brewery, here.level, here.id, since=period.since, until=period.until)
+    key = key_figures(place)
     return {
-        "level": location.level,
-        "id": location.here.id,
-        "title": location.here.title,
+        "level": here.level,
+        "id": here.id,
+        "title": here.title,
         "period": period.as_dict(),
-        "key": key,
-        "notes": notes,
-        "tables": _TABLES[location.level](place),
-        "charts": {
-            name: _part(lambda n=name: _CHART_BUILDERS[n](place)) for name in CHARTS[location.level]
-        },
-    }
-
-
-# -------------------------------------------------------------------- key figures
-
-
-def _key_figures(place: _PlaceMetrics) -> tuple[dict[str, Any], dict[str, str]]:
-    """The headline numbers; a number that cannot be computed here gets a note instead."""
-    s = place.summaries
-    tasks, labeled = _int(s["tasks"].sum()), _int(s["labeled_tasks"].sum())
-    annotations, skipped = _int(s["annotations"].sum()), _int(s["skipped"].sum())
-    key: dict[str, Any] = {
-        "projects": len(s),
-        "tasks": tasks,
-        "labeled_tasks": labeled,
-        "queue": tasks - labeled,
-        "progress": _ratio(labeled, tasks),
-        "annotations": annotations,
-        "skipped": skipped,
-        "skip_rate": _ratio(skipped, annotations + skipped),
-    }
-    notes: dict[str, str] = {}
-    pieces: list[tuple[tuple[str, ...], Callable[[_PlaceMetrics], dict[str, Any]]]] = [
-        (("annotators",), _annotators),
-        (("median_lead_time_s", "p90_lead_time_s"), _lead_time),
-        (("days_to_finish",), _finish),
-    ]
-    if place.here.level == "all":
-        pieces.insert(0, (("organizations",), lambda p: {"organizations": len(_organizations(p))}))
-    if place.here.level == "organization":
-        pieces.insert(0, (("workspaces",), lambda p: {"workspaces": len(_workspaces(p))}))
-    for names, piece in pieces:
-        try:
-            key.update(piece(place))
-        except _USER_ERRORS as exc:
-            notes.update(dict.fromkeys(names, str(exc) or type(exc).__name__))
-    return key, notes
-
-
-def _annotators(place: _PlaceMetrics) -> dict[str, Any]:
-    """People who submitted at least one annotation here in the period."""
-    frame = place.throughput
-    active = frame["annotator_id"].notna() & (frame["annotations"] > 0)
-    return {"annotators": int(active.sum())}
-
-
-def _lead_time(place: _PlaceMetrics) -> dict[str, Any]:
-    """Median and p90 seconds per submitted annotation over every project here.
-
-    No analytics function pools lead times across projects (``lead_times`` groups by
-    annotator or project), so this one aggregate runs in PostgreSQL the way theirs do:
-    the scope's bound filter, only two numbers shipped.
-    """
-    scope = place.scope
-    if scope is None:
-        return {"median_lead_time_s": None, "p90_lead_time_s": None, "timed_annotations": 0}
-    place.brewery.schema.require(
-        "task_completion", "project_id", "task_id", "completed_by_id", "created_at",
-        "was_cancelled", "lead_time", feature="lead times",
-    )  # fmt: skip
-    where, params = scope.pg_filter("src")
-    query = PgQuery(
-        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY src.lead_time::float8) AS median_s, "  # noqa: S608 - constants; values are bound
-        "percentile_cont(0.9) WITHIN GROUP (ORDER BY src.lead_time::float8) AS p90_s, "
-        "count(*)::bigint AS timed FROM task_completion AS src "
-        f"WHERE {where} AND NOT src.was_cancelled AND src.lead_time IS NOT NULL",
-        params,
-    )
-    source, bound = query.source("lead")
-    row = place.brewery.analytics.run(f"SELECT * FROM {source}", **bound).to_pylist()[0]  # noqa: S608 - constants
-    return {
-        "median_lead_time_s": _num(row["median_s"]),
-        "p90_lead_time_s": _num(row["p90_s"]),
-        "timed_annotations": _int(row["timed"]),
-    }
-
-
-def _finish(place: _PlaceMetrics) -> dict[str, Any]:
-    """Remaining annotations and when they are done at the rate of the period (or last week)."""
-    if place.scope is None:
-        return {"remaining_annotations": 0, "remaining_tasks": 0, "days_to_finish": 0.0}
-    frame = time_to_finish(place.brewery, place.scope, window_days=RATE_WINDOW_DAYS)
-    if frame.empty:  # projects without tasks
-        return {"remaining_annotations": 0, "remaining_tasks": 0, "days_to_finish": 0.0}
-    remaining = _int(frame["remaining_annotations"].sum())
-    recent = _int(frame["recent_annotations"].sum())
-    start, end = frame["window_start"].iloc[0], frame["window_end"].iloc[0]
-    days = (end - start).total_seconds() / 86400.0
-    rate = recent / days if days > 0 else 0.0
-    to_go = 0.0 if remaining == 0 else (remaining / rate if rate > 0 else None)
-    return {
-        "remaining_annotations": remaining,
-        "remaining_tasks": _int(frame["remaining_tasks"].sum()),
-        "recent_annotations": recent,
-        "annotations_per_day": rate,
-        "days_to_finish": to_go,
-        "expected_finish": _when(end + pd.Timedelta(days=to_go)) if to_go is not None else None,
-        "rate_window_start": _when(start),
-        "rate_window_end": _when(end),
+        "key": {name: _json(value) for name, value in key.values.items()},
+        "notes": dict(key.notes),
+        "tables": _tables(place),
+        "charts": {name: _part(lambda n=name: _CHARTS[n](place)) for name in CHARTS[here.level]},
     }
 
 
@@ -582,7 +412,7 @@ def _column(key: str, label: str, kind: str) -> dict[str, str]:
     return {"key": key, "label": label, "format": kind}
 
 
-_ROLLUP_COLUMNS = (
+_PLACE_COLUMNS = (
     _column("projects", "Projects", "int"),
     _column("tasks", "Tasks", "int"),
     _column("progress", "Labeled", "progress"),
@@ -597,6 +427,29 @@ _PROJECT_COLUMNS = (
     _column("skipped", "Skips", "int"),
     _column("annotators", "Annotators", "int"),
 )
+#: Place tables of drill_down(): name → (title, the level a row opens).
+_PLACE_TABLES = {
+    "organizations": ("Organizations", "organization"),
+    "workspaces": ("Workspaces", "workspace"),
+}
+
+
+def _tables(place: Overview) -> list[dict[str, Any]]:
+    """The drill-down tables of the place: organizations or workspaces, then projects."""
+    frames = drill_down(place)
+    tables = []
+    for name, frame in frames.items():
+        if name != "projects":
+            title, level = _PLACE_TABLES[name]
+            rows = [{c: _json(v) for c, v in row.items()} for row in frame.to_dict("records")]
+            tables.append(_table(name, title, level, _PLACE_COLUMNS, rows))
+            continue
+        title = "Projects outside any organization" if "organizations" in frames else "Projects"
+        columns = _PROJECT_COLUMNS
+        if place.level == "organization":
+            columns = (_column("workspace", "Workspace", "text"), *columns)
+        tables.append(_table(name, title, "project", columns, _project_rows(frame)))
+    return tables
 
 
 def _table(
@@ -638,148 +491,22 @@ def _project_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def _rollup_rows(
-    frame: pd.DataFrame, column: str, places: list[tuple[int, str]]
-) -> list[dict[str, Any]]:
-    """One row per place (by id), summing its projects; places without projects show 0."""
-    groups = frame.dropna(subset=[column]).groupby(column)
-    sums = groups[["tasks", "labeled_tasks", "annotations", "skipped"]].sum()
-    counts = groups.size()
-    rows = []
-    for place_id, title in places:
-        tasks = _int(sums["tasks"].get(place_id, 0))
-        labeled = _int(sums["labeled_tasks"].get(place_id, 0))
-        rows.append(
-            {
-                "id": int(place_id),
-                "title": title,
-                "projects": _int(counts.get(place_id, 0)),
-                "tasks": tasks,
-                "labeled_tasks": labeled,
-                "progress": _ratio(labeled, tasks),
-                "annotations": _int(sums["annotations"].get(place_id, 0)),
-                "skipped": _int(sums["skipped"].get(place_id, 0)),
-            }
-        )
-    return rows
-
-
-def _root_tables(place: _PlaceMetrics) -> list[dict[str, Any]]:
-    """The organizations, and the projects that belong to none."""
-    frame = place.summaries
-    if "organization_id" not in frame:  # a database without organizations
-        return [_table("projects", "Projects", "project", _PROJECT_COLUMNS, _project_rows(frame))]
-    orgs = _rollup_rows(frame, "organization_id", _organizations(place))
-    tables = [_table("organizations", "Organizations", "organization", _ROLLUP_COLUMNS, orgs)]
-    outside = frame[frame["organization_id"].isna()]
-    if not outside.empty:
-        title = "Projects outside any organization"
-        tables.append(
-            _table("projects", title, "project", _PROJECT_COLUMNS, _project_rows(outside))
-        )
-    return tables
-
-
-def _organization_tables(place: _PlaceMetrics) -> list[dict[str, Any]]:
-    """The organization's workspaces, and all its projects (with or without a workspace)."""
-    frame = place.summaries
-    tables = []
-    if "workspace_id" in frame:
-        spaces = _rollup_rows(frame, "workspace_id", _workspaces(place))
-        tables.append(_table("workspaces", "Workspaces", "workspace", _ROLLUP_COLUMNS, spaces))
-    columns = (_column("workspace", "Workspace", "text"), *_PROJECT_COLUMNS)
-    tables.append(_table("projects", "Projects", "project", columns, _project_rows(frame)))
-    return tables
-
-
-def _workspace_tables(place: _PlaceMetrics) -> list[dict[str, Any]]:
-    rows = _project_rows(place.summaries)
-    return [_table("projects", "Projects", "project", _PROJECT_COLUMNS, rows)]
-
-
-#: The tables one drills down through, per level (a project has none).
-_TABLES: dict[str, Callable[[_PlaceMetrics], list[dict[str, Any]]]] = {
-    "all": _root_tables,
-    "organization": _organization_tables,
-    "workspace": _workspace_tables,
-    "project": lambda place: [],
-}
-
-
-def _organizations(place: _PlaceMetrics) -> list[tuple[int, str]]:
-    """Every organization, by id (the level above is 'all')."""
-    schema = place.brewery.schema
-    schema.require("organization", "id", "title", feature="the dashboard's organizations")
-    table = schema.table("organization")
-    with place.brewery.engine.connect() as conn:
-        rows = conn.execute(sa.select(table.c.id, table.c.title).order_by(table.c.id)).all()
-    return [(int(row.id), str(row.title)) for row in rows]
-
-
-def _workspaces(place: _PlaceMetrics) -> list[tuple[int, str]]:
-    """The organization's workspaces: linked ones, and any its projects name."""
-    schema = place.brewery.schema
-    found: dict[int, str] = {}
-    if schema.has_table("organization_workspaces") and schema.has_column("workspace", "title"):
-        links, spaces = schema.table("organization_workspaces"), schema.table("workspace")
-        query = (
-            sa.select(spaces.c.id, spaces.c.title)
-            .join(links, links.c.workspace_id == spaces.c.id)
-            .where(links.c.organization_id == place.here.id)
-        )
-        with place.brewery.engine.connect() as conn:
-            found.update((int(r.id), str(r.title)) for r in conn.execute(query))
-    frame = place.summaries
-    if "workspace_id" in frame:
-        named = frame.dropna(subset=["workspace_id"])
-        for space_id, title in zip(named["workspace_id"], named["workspace"], strict=True):
-            found.setdefault(int(space_id), str(title))
-    return sorted(found.items())
-
-
 # -------------------------------------------------------------------- charts
 
 
-def _over_time(place: _PlaceMetrics) -> dict[str, Any]:
+def _over_time(place: Overview) -> dict[str, Any]:
     """Annotations and skips per period, every period in the range present (zeros too)."""
-    freq = _frequency(place)
-    empty = {"freq": freq, "periods": [], "annotations": [], "skips": []}
-    if place.scope is None:
-        return empty
-    frame = annotations_over_time(place.brewery, place.scope, freq=freq)
-    if frame.empty:
-        return empty
-    per = frame.groupby("period")[["annotations", "skips"]].sum()
-    full = pd.date_range(per.index.min(), per.index.max(), freq=_PANDAS_FREQ[freq])
-    per = per.reindex(full, fill_value=0)
+    freq = period_frequency(place)
+    frame = annotations_per_period(place, freq)
     return {
         "freq": freq,
-        "periods": [stamp.date().isoformat() for stamp in per.index],
-        "annotations": [int(v) for v in per["annotations"]],
-        "skips": [int(v) for v in per["skips"]],
+        "periods": [_day(stamp) for stamp in frame["period"]],
+        "annotations": [int(v) for v in frame["annotations"]],
+        "skips": [int(v) for v in frame["skips"]],
     }
 
 
-def _frequency(place: _PlaceMetrics) -> str:
-    """Days for a couple of months, weeks for up to two years, months beyond."""
-    start, end = place.period.since, place.period.until
-    if start is None or end is None:
-        try:
-            frame = place.throughput
-        except _USER_ERRORS:
-            return "day"
-        if frame.empty:
-            return "day"
-        start = start or pd.Timestamp(frame["first_at"].min()).to_pydatetime()
-        end = end or pd.Timestamp(frame["last_at"].max()).to_pydatetime()
-    days = (end - start).total_seconds() / 86400.0
-    for limit, freq in _FREQ_BY_SPAN:
-        if days <= limit:
-            return freq
-    return "month"
-
-
-def _throughput(place: _PlaceMetrics) -> dict[str, Any]:
+def _throughput(place: Overview) -> dict[str, Any]:
     """The busiest annotators: submitted, skipped, median lead time, active days."""
     frame = place.throughput
     rows = [
@@ -795,15 +522,10 @@ def _throughput(place: _PlaceMetrics) -> dict[str, Any]:
     return {"rows": rows, "total": len(frame)}
 
 
-def _labels(place: _PlaceMetrics) -> dict[str, Any]:
+def _labels(place: Overview) -> dict[str, Any]:
     """Per labelled control, how often each label was given (config order first)."""
-    place.label_config  # noqa: B018 - an unusable config is this section's error, not a warning
-    frame = label_distribution(place.brewery, place.here.id, **place.times)
     controls = []
-    for control, rows in frame.groupby("control", sort=False):
-        ordered = rows.assign(known=rows["position"].notna()).sort_values(
-            ["known", "position", "count"], ascending=[False, True, False]
-        )
+    for control, rows in label_counts(place).groupby("control", sort=False):
         controls.append(
             {
                 "control": str(control),
@@ -816,67 +538,55 @@ def _labels(place: _PlaceMetrics) -> dict[str, Any]:
                         "share": _num(r["share"]),
                         "in_config": bool(r["in_config"]),
                     }
-                    for r in ordered.head(MAX_LABELS).to_dict("records")
+                    for r in rows.head(MAX_LABELS).to_dict("records")
                 ],
-                "more": max(len(ordered) - MAX_LABELS, 0),
+                "more": max(len(rows) - MAX_LABELS, 0),
             }
         )
     return {"controls": controls[:MAX_CONTROLS]}
 
 
-def _agreement(place: _PlaceMetrics) -> dict[str, Any]:
+def _agreement(place: Overview) -> dict[str, Any]:
     """The headline agreement of each Choices, Rating and Number control of the project."""
-    controls = [
-        c
-        for c in place.label_config.controls
-        if c.result_type in AGREEMENT_HEADLINES and not c.per_region
-    ]
-    scope = place.project_scope
+    controls = agreement_controls(place)
     return {
-        "controls": [_control_agreement(place, scope, c) for c in controls[:MAX_CONTROLS]],
+        "controls": [_control_agreement(place, c) for c in controls[:MAX_CONTROLS]],
         "applicable": bool(controls),
     }
 
 
-def _control_agreement(place: _PlaceMetrics, scope: Scope, control: ControlTag) -> dict[str, Any]:
+def _control_agreement(place: Overview, control: ControlTag) -> dict[str, Any]:
     """One control's headline metrics; its own error when the ratings do not allow them."""
     head: dict[str, Any] = {"control": control.name, "tag": control.tag}
     try:
-        ratings = extract_annotations(place.brewery, scope, control.name)
-        metrics = agreement_metrics(control.result_type)
-        shown = []
-        for name, label in AGREEMENT_HEADLINES[control.result_type]:
-            row = metrics[name](ratings).iloc[0]
-            shown.append(
-                {
-                    "metric": name,
-                    "label": label,
-                    "value": _num(row["value"]),
-                    "n_items": _int(row["n_items"]),
-                    "n_annotators": _int(row["n_annotators"]),
-                }
-            )
+        frame = control_agreement(place, control)
     except _USER_ERRORS as exc:
-        return {**head, "ok": False, "error": str(exc) or type(exc).__name__}
+        return {**head, "ok": False, "error": _message(exc)}
+    shown = [
+        {
+            "metric": row["metric"],
+            "label": row["label"],
+            "value": _num(row["value"]),
+            "n_items": _int(row["n_items"]),
+            "n_annotators": _int(row["n_annotators"]),
+        }
+        for row in frame.to_dict("records")
+    ]
     return {**head, "ok": True, "metrics": shown}
 
 
-def _billing(place: _PlaceMetrics) -> dict[str, Any]:
+def _billing(place: Overview) -> dict[str, Any]:
     """Embedding costs per month (organization or workspace) and orders (organization)."""
     billing: dict[str, Any] = {"embeddings": _part(lambda: _embeddings(place))}
-    if place.here.level == "organization":
+    if place.level == "organization":
         billing["orders"] = _part(lambda: _orders(place))
     return billing
 
 
-def _embeddings(place: _PlaceMetrics) -> dict[str, Any]:
-    if place.here.level == "workspace":
-        frame = embedding_costs(place.brewery, workspace=place.here.id, **place.times)
-    else:
-        frame = embedding_costs(place.brewery, place.here.id, **place.times)
-    months = frame.groupby("month")[["embeddings_count", "embeddings_cost"]].sum().sort_index()
+def _embeddings(place: Overview) -> dict[str, Any]:
+    months = monthly_embeddings(place)
     return {
-        "months": [pd.Timestamp(m).date().isoformat() for m in months.index],
+        "months": [_day(m) for m in months["month"]],
         "count": [_int(v) for v in months["embeddings_count"]],
         "cost": [_num(v) or 0.0 for v in months["embeddings_cost"]],
         "total_count": _int(months["embeddings_count"].sum()),
@@ -884,35 +594,29 @@ def _embeddings(place: _PlaceMetrics) -> dict[str, Any]:
     }
 
 
-def _orders(place: _PlaceMetrics) -> dict[str, Any]:
-    """Orders per month and status, one panel per currency (amounts never cross currencies)."""
-    frame = orders_over_time(place.brewery, place.here.id, freq="month", **place.times)
-    panels = []
-    for currency, rows in frame.groupby("currency", sort=True):
-        periods = sorted(rows["period"].unique())
-        statuses = sorted(rows["status"].astype(str).unique())
-        cost = rows.pivot_table(
-            index="period", columns="status", values="total_cost", aggfunc="sum", fill_value=0
-        ).reindex(index=periods, columns=statuses, fill_value=0)
-        count = rows.pivot_table(
-            index="period", columns="status", values="orders", aggfunc="sum", fill_value=0
-        ).reindex(index=periods, columns=statuses, fill_value=0)
-        panels.append(
-            {
-                "currency": str(currency),
-                "periods": [pd.Timestamp(p).date().isoformat() for p in periods],
-                "statuses": statuses,
-                "cost": {s: [_num(v) or 0.0 for v in cost[s]] for s in statuses},
-                "orders": {s: [_int(v) for v in count[s]] for s in statuses},
-                "total_cost": _num(rows["total_cost"].sum()) or 0.0,
-                "total_orders": _int(rows["orders"].sum()),
-            }
-        )
-    panels.sort(key=lambda p: -p["total_orders"])
-    return {"currencies": panels[:MAX_CURRENCIES], "more": max(len(panels) - MAX_CURRENCIES, 0)}
+def _orders(place: Overview) -> dict[str, Any]:
+    """One panel per currency, most orders first (amounts never cross currencies)."""
+    panels = orders_by_currency(place)
+    return {
+        "currencies": [_orders_panel(p) for p in panels[:MAX_CURRENCIES]],
+        "more": max(len(panels) - MAX_CURRENCIES, 0),
+    }
 
 
-def _workforce(place: _PlaceMetrics) -> dict[str, Any]:
+def _orders_panel(panel: CurrencyOrders) -> dict[str, Any]:
+    statuses = [str(s) for s in panel.cost.columns]
+    return {
+        "currency": panel.currency,
+        "periods": [_day(p) for p in panel.cost.index],
+        "statuses": statuses,
+        "cost": {s: [_num(v) or 0.0 for v in panel.cost[s]] for s in statuses},
+        "orders": {s: [_int(v) for v in panel.orders[s]] for s in statuses},
+        "total_cost": _num(panel.total_cost) or 0.0,
+        "total_orders": panel.total_orders,
+    }
+
+
+def _workforce(place: Overview) -> dict[str, Any]:
     """Members by role, how recently they were active, and invitations by status."""
     return {
         "members": _part(lambda: _members(place)),
@@ -921,40 +625,41 @@ def _workforce(place: _PlaceMetrics) -> dict[str, Any]:
     }
 
 
-def _members(place: _PlaceMetrics) -> dict[str, Any]:
-    frame = organization_members(place.brewery, place.here.id)
-    roles = frame.groupby("role")[["members", "former_members"]].sum()
-    roles = roles.sort_values("members", ascending=False)
+def _members(place: Overview) -> dict[str, Any]:
+    roles = members_by_role(place)
     return {
-        "roles": [{"role": str(r), "members": _int(n)} for r, n in roles["members"].items()],
+        "roles": [
+            {"role": str(r), "members": _int(n)}
+            for r, n in zip(roles["role"], roles["members"], strict=True)
+        ],
         "members": _int(roles["members"].sum()),
         "former_members": _int(roles["former_members"].sum()),
     }
 
 
-def _activity(place: _PlaceMetrics) -> dict[str, Any]:
-    frame = member_activity(place.brewery, organization=place.here.id)
-    counts = frame["activity_window"].value_counts()
-    windows = [label for label, _days in ACTIVITY_WINDOWS] + [OLDER_ACTIVITY, NO_ACTIVITY]
-    return {"windows": [{"window": w, "members": _int(counts.get(w, 0))} for w in windows]}
-
-
-def _invitations(place: _PlaceMetrics) -> dict[str, Any]:
-    frame = invitations(place.brewery, place.here.id, **place.times)
-    per = frame.groupby("status").agg(
-        invitations=("invitation_id", "size"), uses=("use_count", "sum")
-    )
+def _activity(place: Overview) -> dict[str, Any]:
+    frame = members_by_activity(place)
     return {
-        "statuses": [
-            {"status": str(s), "invitations": _int(r.invitations), "uses": _int(r.uses)}
-            for s, r in per.iterrows()
-        ],
-        "total": len(frame),
+        "windows": [
+            {"window": w, "members": _int(n)}
+            for w, n in zip(frame["window"], frame["members"], strict=True)
+        ]
     }
 
 
-#: Chart section name → builder. Every name of CHARTS has one.
-_CHART_BUILDERS: dict[str, Callable[[_PlaceMetrics], dict[str, Any]]] = {
+def _invitations(place: Overview) -> dict[str, Any]:
+    per = invitations_by_status(place)
+    return {
+        "statuses": [
+            {"status": str(r.status), "invitations": _int(r.invitations), "uses": _int(r.uses)}
+            for r in per.itertuples(index=False)
+        ],
+        "total": _int(per["invitations"].sum()),
+    }
+
+
+#: Chart section name → its JSON. Every name of CHARTS has one.
+_CHARTS: dict[str, Callable[[Overview], dict[str, Any]]] = {
     "over_time": _over_time,
     "throughput": _throughput,
     "labels": _labels,
@@ -970,7 +675,7 @@ _CHART_BUILDERS: dict[str, Callable[[_PlaceMetrics], dict[str, Any]]] = {
 def _describe(exc: BaseException) -> tuple[str, bool]:
     """The message the widget shows, and whether the failure is a bug (then re-raised)."""
     if isinstance(exc, _USER_ERRORS) and not isinstance(exc, ConnectionFailed):
-        return str(exc) or type(exc).__name__, False
+        return _message(exc), False
     if isinstance(exc, _CONNECTION_ERRORS):
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         first = detail[0] if detail else type(exc).__name__
@@ -986,7 +691,8 @@ class Dashboard(anywidget.AnyWidget):
     Obtain it with ``brewery.dashboard()``. Click a row to open that workspace or project,
     a breadcrumb step (or Alt+↑) to go back up; pick a period to count activity in it.
     From Python: :meth:`navigate`, :meth:`up`, :meth:`refresh`, :meth:`set_period`; the numbers
-    on screen are ``dashboard.figures``.
+    on screen are ``dashboard.figures``, and as DataFrames without the widget
+    :func:`databrewery_lab.analytics.overview.overview` gives them.
     """
 
     _esm = resource_path("widgets/dashboard.js")

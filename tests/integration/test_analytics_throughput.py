@@ -215,6 +215,35 @@ def test_lead_times_by_project_and_annotator(demo: dbl.Brewery, rows: pd.DataFra
         )
 
 
+def test_lead_times_pooled_into_one_row(demo: dbl.Brewery, rows: pd.DataFrame) -> None:
+    """by=None: one median/p90/mean over several projects, not a per-group row."""
+    projects = [demo.project(TITLES[key]).id for key in ("ner", "bbox", "summary")]
+    since, until = "2026-08-20", "2026-09-15"  # a bare until includes that day
+    start, end = pd.Timestamp(since, tz="UTC"), pd.Timestamp("2026-09-16", tz="UTC")
+    ours = lead_times(demo, projects, by=None, since=since, until=until)
+    assert isinstance(ours, MetricFrame)
+    assert list(ours.columns) == ["annotations", "median_s", "p90_s", "mean_s"]
+    mine = rows[
+        rows["project_id"].isin(projects)
+        & ~rows["was_cancelled"]
+        & rows["lead_time"].notna()
+        & (rows["created_at"] >= start)
+        & (rows["created_at"] < end)
+    ]
+    (row,) = ours.itertuples(index=False)
+    assert row.annotations == len(mine) > 100
+    np.testing.assert_allclose(
+        [row.median_s, row.p90_s, row.mean_s],
+        [p(mine["lead_time"], 50), p(mine["lead_time"], 90), mine["lead_time"].mean()],
+        rtol=RTOL,
+    )
+    assert [trace.name for trace in ours.plot().data] == ["median", "p90"]
+
+    nothing = lead_times(demo, projects, by=None, since="2031-01-01")
+    assert len(nothing) == 1 and nothing["annotations"].tolist() == [0]
+    assert nothing[["median_s", "p90_s", "mean_s"]].isna().all(axis=None)
+
+
 # --------------------------------------------------------------------------- forecast
 
 

@@ -2,9 +2,10 @@
 
 Every number the widget puts in its ``figures`` trait is recomputed here straight from
 PostgreSQL with psycopg and pandas/numpy (and ``krippendorff`` for agreement), never
-through the analytics functions the widget uses. Navigation is driven the way
-``widgets/dashboard.js`` drives it: the same request messages, replies captured from
-``send``.
+through the analytics functions the widget uses; so are the DataFrames those overview
+functions (``databrewery_lab.analytics.overview*``) give a notebook without the widget.
+Navigation is driven the way ``widgets/dashboard.js`` drives it: the same request
+messages, replies captured from ``send``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,22 @@ import pytest
 
 import databrewery_lab as dbl
 from databrewery_lab._resources import resource_path
+from databrewery_lab.analytics.overview import Overview, key_figures, overview
+from databrewery_lab.analytics.overview_activity import (
+    agreement_controls,
+    annotations_per_period,
+    control_agreement,
+    label_counts,
+    period_frequency,
+)
+from databrewery_lab.analytics.overview_billing_workforce import (
+    invitations_by_status,
+    members_by_activity,
+    members_by_role,
+    monthly_embeddings,
+    orders_by_currency,
+)
+from databrewery_lab.analytics.overview_drilldown import PLACE_COLUMNS, drill_down
 from databrewery_lab.analytics.scope import InvalidSelection
 from databrewery_lab.demo import fake_secrets
 from databrewery_lab.errors import NotFound
@@ -310,6 +327,32 @@ def choice_reference(conninfo: str, project_id: int, control: str) -> pd.DataFra
     return latest.assign(value=values).dropna(subset=["value"])
 
 
+def choices_given(conninfo: str, project_id: int, control: str) -> pd.Series:
+    """How often each choice of ``control`` was given in submitted annotations."""
+    results = read(
+        conninfo,
+        "SELECT result FROM task_completion WHERE project_id = %s AND NOT was_cancelled",
+        (project_id,),
+    )["result"]
+    return pd.Series(
+        [
+            choice
+            for result in results
+            for item in result or []
+            if item.get("from_name") == control and item.get("type") == "choices"
+            for choice in item["value"]["choices"]
+        ]
+    ).value_counts()
+
+
+def nominal_alpha(ratings: pd.DataFrame) -> float:
+    """Krippendorff's alpha (the reference library) of choice_reference() ratings."""
+    matrix = ratings.pivot(index="completed_by_id", columns="task_id", values="value")
+    codes = {label: i for i, label in enumerate(sorted(ratings["value"].unique()))}
+    numeric = matrix.apply(lambda col: col.map(codes)).to_numpy(dtype=float)
+    return float(krippendorff.alpha(reliability_data=numeric, level_of_measurement="nominal"))
+
+
 def test_project_level_labels_and_agreement(brewery: dbl.Brewery, demo_db: str) -> None:
     dashboard = brewery.dashboard(project=SENTIMENT)
     figures = dashboard.figures
@@ -324,20 +367,7 @@ def test_project_level_labels_and_agreement(brewery: dbl.Brewery, demo_db: str) 
     ]
 
     # Label distribution: every choice of every submitted annotation.
-    results = read(
-        demo_db,
-        "SELECT result FROM task_completion WHERE project_id = %s AND NOT was_cancelled",
-        (pid,),
-    )["result"]
-    given = pd.Series(
-        [
-            choice
-            for result in results
-            for item in result or []
-            if item.get("from_name") == "sentiment" and item.get("type") == "choices"
-            for choice in item["value"]["choices"]
-        ]
-    ).value_counts()
+    given = choices_given(demo_db, pid, "sentiment")
     (control,) = figures["charts"]["labels"]["controls"]
     assert control["control"] == "sentiment" and control["total"] == int(given.sum())
     assert {lab["label"]: lab["count"] for lab in control["labels"] if lab["count"]} == {
@@ -346,10 +376,7 @@ def test_project_level_labels_and_agreement(brewery: dbl.Brewery, demo_db: str) 
 
     # Agreement headline: Krippendorff's alpha (the reference library) and pair agreement.
     ratings = choice_reference(demo_db, pid, "sentiment")
-    matrix = ratings.pivot(index="completed_by_id", columns="task_id", values="value")
-    codes = {label: i for i, label in enumerate(sorted(ratings["value"].unique()))}
-    numeric = matrix.apply(lambda col: col.map(codes)).to_numpy(dtype=float)
-    alpha = krippendorff.alpha(reliability_data=numeric, level_of_measurement="nominal")
+    alpha = nominal_alpha(ratings)
     shares = []
     for _task, values in ratings.groupby("task_id")["value"]:
         if len(values) > 1:
@@ -400,6 +427,171 @@ def test_over_time_and_throughput_follow_the_rows(brewery: dbl.Brewery, demo_db:
     assert [r["annotations"] for r in throughput["rows"]] == sorted(
         (r["annotations"] for r in throughput["rows"]), reverse=True
     )
+
+
+# --------------------------------------------------------------------------- without the widget
+
+
+def test_the_overview_of_a_place_gives_plain_numbers_and_frames(
+    brewery: dbl.Brewery, demo_db: str
+) -> None:
+    space_id = int(one(demo_db, "SELECT id FROM workspace WHERE title = %s", (SUPPORT_OPS,)))
+    space = overview(brewery, workspace=SUPPORT_OPS, since=SINCE, until=UNTIL)
+    assert (space.level, space.place_id) == ("workspace", space_id)
+    ids = project_ids(demo_db, "workspace_id = %s", (space_id,))
+    figures = key_figures(space)
+    assert figures.notes == {}
+    assert_key_matches(figures.values, reference_key(demo_db, ids, SINCE, UNTIL_EXCLUSIVE))
+    assert figures.values["rate_window_end"] == pd.Timestamp(UNTIL_EXCLUSIVE, tz="UTC")
+    assert list(drill_down(space)) == ["projects"]
+    assert drill_down(space)["projects"]["project_id"].tolist() == ids
+
+    org_id = int(one(demo_db, "SELECT id FROM organization WHERE title = %s", (NORTHWIND,)))
+    tables = drill_down(overview(brewery, organization=org_id))
+    assert list(tables) == ["workspaces", "projects"]
+    spaces = tables["workspaces"]
+    assert list(spaces.columns) == list(PLACE_COLUMNS)
+    expected = read(
+        demo_db,
+        "SELECT w.id, w.title, count(DISTINCT p.id) AS projects, count(t.id) AS tasks, "
+        "count(t.id) FILTER (WHERE t.is_labeled) AS labeled_tasks "
+        "FROM organization_workspaces ow JOIN workspace w ON w.id = ow.workspace_id "
+        "LEFT JOIN project p ON p.workspace_id = w.id LEFT JOIN task t ON t.project_id = p.id "
+        "WHERE ow.organization_id = %s GROUP BY w.id, w.title ORDER BY w.id",
+        (org_id,),
+    )
+    columns = ["id", "title", "projects", "tasks", "labeled_tasks"]
+    assert spaces[columns].to_dict("records") == expected[columns].to_dict("records")
+    np.testing.assert_allclose(
+        spaces["progress"].astype(float), expected["labeled_tasks"] / expected["tasks"]
+    )
+
+
+def test_the_overview_charts_as_frames(brewery: dbl.Brewery, demo_db: str) -> None:
+    topics = overview(brewery, project=TOPICS, since=SINCE, until=UNTIL)
+    pid = int(one(demo_db, "SELECT id FROM project WHERE title = %s", (TOPICS,)))
+    work = in_period(
+        read(
+            demo_db,
+            "SELECT created_at, was_cancelled FROM task_completion WHERE project_id = %s",
+            (pid,),
+        ),
+        SINCE,
+        UNTIL_EXCLUSIVE,
+    )
+    day = pd.to_datetime(work["created_at"], utc=True).dt.tz_localize(None).dt.floor("D")
+    per_day = work.assign(period=day).groupby("period")["was_cancelled"]
+    expected = pd.DataFrame(
+        {"annotations": per_day.apply(lambda s: int((~s).sum())), "skips": per_day.sum()}
+    )
+    expected = expected.reindex(
+        pd.date_range(expected.index.min(), expected.index.max(), freq="D"), fill_value=0
+    )
+    assert period_frequency(topics) == "day"
+    ours = annotations_per_period(topics)
+    assert list(ours.columns) == ["period", "annotations", "skips"]
+    assert ours["period"].tolist() == expected.index.tolist()
+    assert ours["annotations"].tolist() == expected["annotations"].tolist()
+    assert ours["skips"].astype(int).tolist() == expected["skips"].astype(int).tolist()
+    weeks = annotations_per_period(topics, "week")
+    assert weeks["annotations"].sum() == expected["annotations"].sum()
+
+    sentiment = overview(brewery, project=SENTIMENT)
+    sentiment_id = int(one(demo_db, "SELECT id FROM project WHERE title = %s", (SENTIMENT,)))
+    counts = label_counts(sentiment)
+    given = choices_given(demo_db, sentiment_id, "sentiment")
+    assert set(counts["control"]) == {"sentiment"}
+    used = counts[counts["count"] > 0]
+    assert dict(zip(used["label"], used["count"], strict=True)) == given.to_dict()
+    assert counts["in_config"].iloc[0] and counts["position"].iloc[0] == 0
+    (control,) = agreement_controls(sentiment)
+    headline = control_agreement(sentiment, control).set_index("metric")
+    ratings = choice_reference(demo_db, sentiment_id, "sentiment")
+    assert headline.loc["krippendorff_alpha", "value"] == pytest.approx(
+        nominal_alpha(ratings), abs=1e-9
+    )
+    assert headline.loc["krippendorff_alpha", "n_annotators"] == (
+        ratings["completed_by_id"].nunique()
+    )
+
+
+def test_the_overview_billing_and_workforce_frames(brewery: dbl.Brewery, demo_db: str) -> None:
+    org_id = int(one(demo_db, "SELECT id FROM organization WHERE title = %s", (NORTHWIND,)))
+    org = overview(brewery, organization=NORTHWIND)
+    billed = read(
+        demo_db,
+        "SELECT b.month, b.embeddings_count, b.embeddings_cost::float8 AS cost "
+        "FROM workspaces_workspacebillingembeddings b JOIN organization_workspaces ow "
+        "ON ow.workspace_id = b.workspace_id WHERE ow.organization_id = %s",
+        (org_id,),
+    )
+    per_month = billed.assign(month=pd.to_datetime(billed["month"], format="%Y-%m"))
+    per_month = per_month.groupby("month")[["embeddings_count", "cost"]].sum()
+    months = monthly_embeddings(org)
+    assert months["month"].tolist() == per_month.index.tolist()
+    assert months["embeddings_count"].tolist() == per_month["embeddings_count"].tolist()
+    np.testing.assert_allclose(months["embeddings_cost"], per_month["cost"])
+
+    orders = read(
+        demo_db,
+        "SELECT c.code, o.status, o.created_at, o.total_cost::float8 AS cost "
+        "FROM workflow_helpers_order o JOIN workflow_helpers_currency c ON c.id = o.currency_id "
+        "WHERE o.organization_id = %s",
+        (org_id,),
+    )
+    month = pd.to_datetime(orders["created_at"], utc=True).dt.tz_localize(None)
+    cells = orders.assign(period=month.dt.to_period("M").dt.start_time)
+    cells = cells.groupby(["code", "period", "status"])["cost"].agg(["size", "sum"])
+    panels = orders_by_currency(org)
+    totals = [panel.total_orders for panel in panels]
+    assert totals == sorted(totals, reverse=True)
+    for panel in panels:
+        counted = panel.orders.stack()
+        counted = counted[counted > 0]
+        want = cells.loc[panel.currency]
+        assert counted.to_dict() == want["size"].to_dict(), panel.currency
+        np.testing.assert_allclose(panel.cost.stack()[counted.index], want["sum"][counted.index])
+        assert panel.total_orders == int(want["size"].sum())
+
+    members = read(
+        demo_db,
+        "SELECT id, user_id, role, deleted_at IS NULL AS live "
+        "FROM organizations_organizationmember WHERE organization_id = %s",
+        (org_id,),
+    )
+    latest = members.sort_values(["live", "id"]).groupby("user_id").tail(1)  # live ones last
+    want_roles = latest.groupby("role")["live"].agg(members="sum", former=lambda s: int((~s).sum()))
+    roles = members_by_role(org).set_index("role")
+    assert roles["members"].to_dict() == want_roles["members"].to_dict()
+    assert roles["former_members"].to_dict() == want_roles["former"].to_dict()
+    assert roles["members"].is_monotonic_decreasing
+    assert members_by_activity(org)["members"].sum() == int(latest["live"].sum())
+
+    invites = read(
+        demo_db, "SELECT use_count FROM users_invitation WHERE organization_id = %s", (org_id,)
+    )
+    statuses = invitations_by_status(org)
+    assert statuses["invitations"].sum() == len(invites)
+    assert statuses["uses"].sum() == invites["use_count"].sum()
+
+
+def test_an_overview_is_of_one_place(brewery: dbl.Brewery) -> None:
+    with pytest.raises(InvalidSelection, match="one place"):
+        overview(brewery, organization=NORTHWIND, project=SENTIMENT)
+    with pytest.raises(InvalidSelection, match="one project"):
+        overview(brewery, project=[SENTIMENT, TOPICS])  # type: ignore[arg-type]
+    with pytest.raises(NotFound, match=r"No workspace 'Nowhere'.*Support Ops"):
+        overview(brewery, workspace="Nowhere")
+    with pytest.raises(InvalidSelection, match="swap them"):
+        overview(brewery, since="2026-09-30", until="2026-09-01")
+    with pytest.raises(InvalidSelection, match="level='galaxy'"):
+        Overview(brewery, "galaxy", 1)
+    with pytest.raises(InvalidSelection, match="takes the id"):
+        Overview(brewery, "project")
+    with pytest.raises(InvalidSelection, match="belong to organizations"):
+        members_by_role(overview(brewery, project=SENTIMENT))
+    every = overview(brewery)
+    assert (every.level, every.place_id) == ("all", None) and "all" in repr(every)
 
 
 # --------------------------------------------------------------------------- navigation
