@@ -29,10 +29,10 @@ import psycopg
 import sqlalchemy as sa
 
 from .errors import AnnotationRejected, NotFound, TaskUnavailable
-from .label_stream import IGNORE_SKIPPED, LabelStream
+from .label_stream import IGNORE_SKIPPED, LabelStream, held_by_others
 from .result_validation import result_summary
 from .schema import Schema
-from .statement_runner import Prepared, StatementRunner
+from .statement_runner import Prepared, StatementRunner, constant
 
 _FEATURE = "submitting annotations"
 #: Project counters moved by annotation writes, when the database has them.
@@ -434,13 +434,9 @@ class AnnotationWriter:
             )
         query = sa.update(t).where(t.c.id == sa.bindparam("p_task_id")).values(**values)
         if guarded:
-            lock, user = self._lock, sa.bindparam("p_user_id")
-            held_by_others = sa.exists().where(
-                lock.c.task_id == t.c.id, lock.c.user_id != user, lock.c.expire_at > sa.func.now()
-            )
+            held = held_by_others(self._lock, t.c.id, sa.bindparam("p_user_id"))
             query = query.where(
-                row_version(t) == sa.bindparam("p_version", type_=sa.Text),
-                sa.not_(held_by_others),
+                row_version(t) == sa.bindparam("p_version", type_=sa.Text), sa.not_(held)
             )
         return query.returning(t.c.id).cte("task_counters")
 
@@ -564,19 +560,19 @@ def task_state_columns(schema: Schema) -> list[Any]:
     """
     t, a = schema.table("task"), schema.table("task_completion")
     fields: list[Any] = [
-        sa.literal("id"),
+        constant("id"),
         a.c.id,
-        sa.literal("user"),
+        constant("user"),
         a.c.completed_by_id,
-        sa.literal("cancelled"),
+        constant("cancelled"),
         a.c.was_cancelled,
-        sa.literal("unique_id"),
+        constant("unique_id"),
         a.c.unique_id,
-        sa.literal("result"),
+        constant("result"),
         a.c.result,
-        sa.literal("gt"),
+        constant("gt"),
         a.c.ground_truth if "ground_truth" in a.c else sa.false(),
-        sa.literal("lead"),
+        constant("lead"),
         a.c.lead_time if "lead_time" in a.c else sa.null(),
     ]
     annotations = (

@@ -39,7 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from .schema import Schema
-from .statement_runner import Prepared, StatementRunner
+from .statement_runner import Prepared, StatementRunner, constant
 
 #: How long a task stays reserved for a user without activity (drafts renew it).
 DEFAULT_LOCK_TTL = timedelta(minutes=15)
@@ -110,6 +110,12 @@ class LabelStream:
             else None
         )
         self._has_cancelled = "was_cancelled" in self._ann.c
+        #: Id order for queues of unfinished tasks. With ``is_labeled`` first (constant
+        #: under ``NOT is_labeled``) only the (project_id, is_labeled, id) index yields
+        #: this order without a sort, so the plan does not hinge on statistics: ANALYZEd
+        #: before labeling began, they show no labeled task, and the planner may pick the
+        #: (project_id, id) index and walk past every task labeled since on each pick.
+        self._id_order: list[Any] = [self._task.c.is_labeled, self._task.c.id]
         self._view_columns = list(view_columns)
         self._tiers = self._build_tiers(schema)
         one_task = sa.select(sa.bindparam("task_id", type_=sa.Integer).label("id"))
@@ -149,7 +155,11 @@ class LabelStream:
         """INSERT the lock of the task ``source`` yields; replace only expired or own locks."""
         lock = self._lock
         task_id = source.selected_columns[0]
-        columns: list[Any] = [task_id, sa.bindparam("user_id"), sa.func.now() + self.lock_ttl]
+        columns: list[Any] = [
+            task_id,
+            sa.bindparam("user_id"),
+            sa.func.now() + constant(self.lock_ttl),
+        ]
         names = ["task_id", "user_id", "expire_at"]
         if "created_at" in lock.c:
             columns.append(sa.func.now())
@@ -190,12 +200,7 @@ class LabelStream:
         )
 
     def _held_by_others(self) -> sa.ColumnElement[bool]:
-        lock, user = self._lock, sa.bindparam("user_id")
-        return _probe(
-            lock.c.task_id == self._task.c.id,
-            lock.c.expire_at > sa.func.now(),
-            lock.c.user_id != user,
-        )
+        return held_by_others(self._lock, self._task.c.id, sa.bindparam("user_id"))
 
     def _candidate(self, *where: Any, order: list[Any]) -> sa.Select:
         t = self._task
@@ -203,7 +208,7 @@ class LabelStream:
             sa.select(t.c.id)
             .where(self._open_tasks(), *where)
             .order_by(*order)
-            .limit(1)
+            .limit(constant(1))
             .with_for_update(of=t, skip_locked=True)
         )
 
@@ -237,9 +242,10 @@ class LabelStream:
             tiers.append(("my drafts", fixed(self._my_draft_query())))
         if s.show_ground_truth_first and "ground_truth" in a.c:
             gold = sa.exists().where(a.c.task_id == t.c.id, a.c.ground_truth)
-            tiers.append(("ground truth", fixed(self._candidate(gold, order=[t.c.id]))))
+            tiers.append(("ground truth", fixed(self._candidate(gold, order=self._id_order))))
         if s.show_overlap_first and "overlap" in t.c:
-            tiers.append(("overlap", fixed(self._candidate(t.c.overlap > 1, order=[t.c.id]))))
+            overlap = self._candidate(t.c.overlap > 1, order=self._id_order)
+            tiers.append(("overlap", fixed(overlap)))
         if s.maximum_annotations > 1 and "total_annotations" in t.c:
             # A constant, not a bound value, so a generic plan can use the partial index.
             started = self._candidate(
@@ -263,8 +269,8 @@ class LabelStream:
                 ).scalar_subquery()
             return fixed(self._candidate(order=[score.asc().nulls_last(), t.c.id]))
         if self.settings.sampling == UNIFORM:
-            after = fixed(self._candidate(t.c.id >= sa.bindparam("start"), order=[t.c.id]))
-            wrapped = fixed(self._candidate(order=[t.c.id]))
+            after = fixed(self._candidate(t.c.id >= sa.bindparam("start"), order=self._id_order))
+            wrapped = fixed(self._candidate(order=self._id_order))
 
             def uniform(runner: StatementRunner, params: dict[str, Any]) -> Any:
                 # A random point in the id range, then onwards, wrapping around: uniform
@@ -275,7 +281,7 @@ class LabelStream:
                 return found if found is not None else wrapped(runner, params)
 
             return uniform
-        return fixed(self._candidate(order=[t.c.id]))
+        return fixed(self._candidate(order=self._id_order))
 
     def _task_id_range(self, runner: StatementRunner) -> tuple[int, int]:
         if self._id_range is None:
@@ -309,7 +315,7 @@ class LabelStream:
                 _not_excluded(t),
             )
             .order_by(lock.c.expire_at.desc())
-            .limit(1)
+            .limit(constant(1))
             .with_for_update(of=t, skip_locked=True)
         )
 
@@ -321,7 +327,7 @@ class LabelStream:
         has_draft = _probe(
             d.c.task_id == t.c.id, d.c.user_id == sa.bindparam("user_id"), *of_new_work
         )
-        return self._candidate(has_draft, order=[t.c.id])
+        return self._candidate(has_draft, order=self._id_order)
 
     def _my_skips_query(self) -> sa.Select:
         """REQUEUE_FOR_ME: unfinished tasks this user only skipped, oldest skip first."""
@@ -347,9 +353,23 @@ class LabelStream:
                 _not_excluded(t),
             )
             .order_by(when, t.c.id)
-            .limit(1)
+            .limit(constant(1))
             .with_for_update(of=t, skip_locked=True)
         )
+
+
+def held_by_others(
+    lock: sa.Table, task_id: sa.ColumnElement[int], user: sa.ColumnElement[int]
+) -> sa.ColumnElement[bool]:
+    """Someone other than ``user`` holds a live lock on ``task_id``.
+
+    Written so that ``task_id`` is the only condition an index can serve: with the expiry
+    and user in the WHERE clause, a planner that believes the lock table is empty (just
+    vacuumed) may scan another index of it on every probe.
+    """
+    live_other = sa.and_(lock.c.expire_at > sa.func.now(), lock.c.user_id != user)
+    held = sa.select(sa.func.bool_or(live_other)).where(lock.c.task_id == task_id)
+    return sa.func.coalesce(held.scalar_subquery(), sa.false())
 
 
 def _probe(*where: Any) -> sa.Exists:
@@ -360,7 +380,7 @@ def _probe(*where: Any) -> sa.Exists:
     anti-join that reads all of a user's annotations on every request — a cost that grows
     with every task they label.
     """
-    return sa.select(sa.literal(1)).where(*where).offset(0).exists()
+    return sa.select(constant(1)).where(*where).offset(constant(0)).exists()
 
 
 def _not_excluded(task: sa.Table) -> sa.ColumnElement[bool]:
@@ -370,5 +390,7 @@ def _not_excluded(task: sa.Table) -> sa.ColumnElement[bool]:
 
 #: Applied to the pick: this statement's commit does not wait for the WAL flush.
 _NO_FLUSH_WAIT = (
-    sa.select(sa.func.set_config("synchronous_commit", "off", True)).scalar_subquery().is_not(None)
+    sa.select(sa.func.set_config(constant("synchronous_commit"), constant("off"), constant(True)))
+    .scalar_subquery()
+    .is_not(None)
 )

@@ -15,13 +15,41 @@ takes a hot row lock (project counters) holds it only while the server works.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 
 Params = Mapping[str, Any]
+#: PostgreSQL 12 added ``plan_cache_mode``. Our prepared statements are built for one
+#: generic plan (constant shapes, partial-index predicates as literals); left to choose,
+#: the planner re-plans some of them on every execution once a project is large — 2 ms
+#: of planning for a 0.2 ms pick at 100k tasks.
+_PLAN_CACHE_MODE_SINCE = 120000
+
+
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9_ ]*")
+
+
+def constant(value: str | int | bool | timedelta) -> sa.ColumnElement[Any]:
+    """A constant of our own code written into the SQL text, not bound.
+
+    A bound literal (``sa.literal``) is sent, converted and parsed on every execution of a
+    prepared statement; JSON keys, settings and the lock TTL never change. Text is limited
+    to letters, digits, ``_`` and spaces, so it needs no escaping; never pass user input.
+    """
+    if isinstance(value, bool):
+        return sa.true() if value else sa.false()
+    if isinstance(value, int):
+        return sa.literal_column(str(int(value)), sa.Integer)
+    if isinstance(value, timedelta):
+        return sa.literal_column(f"interval '{value.total_seconds()!r} seconds'", sa.Interval)
+    if not _PLAIN_TEXT.fullmatch(value):
+        raise ValueError(f"not a plain constant: {value!r}")
+    return sa.literal_column(f"'{value}'", sa.Text)
 
 
 class Prepared:
@@ -83,8 +111,11 @@ class StatementRunner:
     @property
     def connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
-            self._conn = self._connect()
-            self._conn.autocommit = True
+            conn = self._connect()
+            conn.autocommit = True
+            if conn.info.server_version >= _PLAN_CACHE_MODE_SINCE:
+                conn.execute("SET plan_cache_mode = force_generic_plan")
+            self._conn = conn
         return self._conn
 
     def execute(self, statement: Prepared | sa.Executable, params: Params | None = None) -> Any:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from .annotation_writer import Draft
 from .schema import Schema
-from .statement_runner import Prepared
+from .statement_runner import Prepared, constant
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ class TaskViewQuery:
         columns.append(t.c.inner_id if "inner_id" in t.c else sa.null().label("inner_id"))
 
         def as_json(table: sa.Table, names: tuple[str, ...]) -> Any:
-            pairs = [x for n in names if n in table.c for x in (sa.literal(n), table.c[n])]
+            pairs = [x for n in names if n in table.c for x in (constant(n), table.c[n])]
             return sa.func.json_build_object(*pairs)
 
         def json_rows(table: sa.Table, names: tuple[str, ...], *where: Any) -> Any:

@@ -500,7 +500,6 @@ CREATE TABLE IF NOT EXISTS tasks_tasklock (
 );
 CREATE INDEX IF NOT EXISTS tasks_tasklock_user_id_expire_at_idx
     ON tasks_tasklock (user_id, expire_at);
-CREATE INDEX IF NOT EXISTS tasks_tasklock_expire_at_idx ON tasks_tasklock (expire_at);
 
 -- tasks_notes
 CREATE TABLE IF NOT EXISTS tasks_notes (

@@ -27,9 +27,8 @@ from .predictions import (
     prediction_class_metrics,
     prediction_confusion,
 )
-from .scope import InvalidSelection, Scope, ScopedProject, resolve_scope
+from .scope import PERIODS, InvalidSelection, Scope, ScopedProject, resolve_scope
 from .throughput import (
-    FREQUENCIES,
     active_annotators,
     annotations_over_time,
     annotator_throughput,
@@ -40,7 +39,7 @@ from .throughput import (
 
 __all__ = [
     "EXTRACTIONS",
-    "FREQUENCIES",
+    "PERIODS",
     "AnalyticsEngine",
     "AnalyticsUnavailable",
     "InvalidSelection",

@@ -28,8 +28,15 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .frames import MetricFrame, metric_frame
-from .scope import InvalidSelection, ProjectRef, Scope, TimeRef, UserRef, resolve_scope
-from .workforce import (
+from .scope import (
+    ProjectRef,
+    Scope,
+    TimeRef,
+    UserRef,
+    check_period,
+    resolve_scope,
+)
+from .tenancy import (
     OrgRef,
     SqlParams,
     fetch_frame,
@@ -44,17 +51,10 @@ if TYPE_CHECKING:
     from databrewery_lab.connection import Brewery
 
 #: Periods orders and invoices are bucketed by (PostgreSQL ``date_trunc`` fields).
-PERIODS = ("day", "week", "month", "quarter", "year")
 #: ``review_flow_type`` values and ``last_action`` values that mean "accepted".
 ACCEPTED_FLOWS = ("accept", "fix_and_accept")
 ACCEPTED_ACTIONS = ("accepted", "fixed_and_accepted")
 UNKNOWN = "unknown"
-
-
-def _period(freq: str) -> str:
-    if freq not in PERIODS:
-        raise InvalidSelection(f"freq={freq!r} is not a period; use one of {', '.join(PERIODS)}.")
-    return freq
 
 
 def _window(brewery: Brewery, since: TimeRef | None, until: TimeRef | None) -> Scope:
@@ -184,7 +184,7 @@ def orders_over_time(
     tenancy = resolve_tenancy(brewery, organization)
     window = _window(brewery, since, until)
     params = SqlParams()
-    period = params.bind(_period(freq), "text")
+    period = params.bind(check_period(freq), "text")
     unknown = params.bind(UNKNOWN, "text")
     where = organization_clause(params, tenancy, "o.organization_id")
     where += " AND " + time_clause(params, "o.created_at", window.since, window.until)
@@ -234,7 +234,7 @@ def invoices(
     tenancy = resolve_tenancy(brewery, organization)
     window = _window(brewery, since, until)
     params = SqlParams()
-    period = params.bind(_period(freq), "text")
+    period = params.bind(check_period(freq), "text")
     unknown = params.bind(UNKNOWN, "text")
     where = organization_clause(params, tenancy, "i.organization_id")
     where += " AND " + time_clause(params, "i.created_at", window.since, window.until)

@@ -303,7 +303,7 @@ def extract_predictions(
     chosen = choose_control(scope, control, kind=kind)
     extraction = EXTRACTIONS[extraction_key(chosen)]
     order = ", label" if extraction.region else ""
-    versions = _versions(model_versions)
+    versions = model_version_list(model_versions)
     query = _predictions_query(brewery, scope, chosen, extraction, versions)
     source, params = query.source("p")
     keep = (
@@ -324,7 +324,7 @@ def extract_predictions(
     return brewery.analytics.relation(brewery.analytics.run(sql, **params))
 
 
-def _versions(model_versions: str | Iterable[str] | None) -> tuple[str, ...] | None:
+def model_version_list(model_versions: str | Iterable[str] | None) -> tuple[str, ...] | None:
     if model_versions is None:
         return None
     versions = (model_versions,) if isinstance(model_versions, str) else tuple(model_versions)

@@ -35,8 +35,8 @@ from databrewery_lab.label_config import LabelConfig, parse_label_config
 from .frames import MetricFrame
 from .scope import InvalidSelection, ProjectRef, Scope, ScopedProject, TimeRef, resolve_scope
 from .summaries import project_summaries
+from .tenancy import OrgRef, resolve_tenancy
 from .throughput import annotator_throughput, lead_times, time_to_finish
-from .workforce import OrgRef, resolve_tenancy
 
 if TYPE_CHECKING:
     from databrewery_lab.connection import Brewery

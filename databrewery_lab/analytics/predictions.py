@@ -37,8 +37,13 @@ import pyarrow as pa
 from plotly.subplots import make_subplots
 
 from .engine import PgQuery
-from .extraction import _versions as model_version_list  # the one reader of model_versions
-from .extraction import choose_control, extract_annotations, extract_predictions, extraction_key
+from .extraction import (
+    choose_control,
+    extract_annotations,
+    extract_predictions,
+    extraction_key,
+    model_version_list,
+)
 from .frames import MetricFrame, metric_frame
 from .prediction_kernels import (
     Comparison,

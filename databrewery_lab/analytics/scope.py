@@ -39,6 +39,17 @@ class InvalidSelection(DatabreweryError, ValueError):
     """A metric's selection is malformed or contradictory (e.g. ``since`` after ``until``)."""
 
 
+#: Calendar periods a metric can be bucketed by (PostgreSQL ``date_trunc`` units).
+PERIODS: tuple[str, ...] = ("hour", "day", "week", "month", "quarter", "year")
+
+
+def check_period(freq: str) -> str:
+    """``freq`` if it is one of :data:`PERIODS`, else InvalidSelection naming them."""
+    if freq not in PERIODS:
+        raise InvalidSelection(f"freq={freq!r} is not a period; use one of {', '.join(PERIODS)}.")
+    return freq
+
+
 @dataclass(frozen=True)
 class ScopedProject:
     """A project in a scope: what metrics need to label and interpret its rows."""
@@ -157,8 +168,8 @@ def resolve_scope(
                 " not both; resolve_scope() builds a new Scope from the filters."
             )
         return project
-    start = _instant(since, "since", end_of_day=False)
-    end = _instant(until, "until", end_of_day=True)
+    start = parse_instant(since, "since", end_of_day=False)
+    end = parse_instant(until, "until", end_of_day=True)
     if start is not None and end is not None and start >= end:
         raise InvalidSelection(
             f"since={since!r} is not before until={until!r}, so the date range is empty; "
@@ -282,7 +293,7 @@ def _annotator_id(brewery: Brewery, ref: int | str) -> int:
             return int(conn.execute(sa.select(users.c.id).where(where).limit(1)).scalar_one())
 
 
-def _instant(value: TimeRef | None, name: str, *, end_of_day: bool) -> datetime | None:
+def parse_instant(value: TimeRef | None, name: str, *, end_of_day: bool) -> datetime | None:
     """A UTC datetime; a bare date is its midnight (the next one for an ``until``)."""
     if value is None:
         return None

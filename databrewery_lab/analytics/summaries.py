@@ -33,7 +33,7 @@ from databrewery_lab.label_config import parse_label_config
 
 from .frames import MetricFrame, metric_frame
 from .scope import ProjectRef, Scope, TimeRef, UserRef
-from .workforce import (
+from .tenancy import (
     OrgRef,
     Selection,
     SqlParams,

@@ -25,13 +25,20 @@ from plotly.subplots import make_subplots
 
 from .engine import PgQuery
 from .frames import MetricFrame, metric_frame
-from .scope import InvalidSelection, ProjectRef, Scope, TimeRef, UserRef, resolve_scope
+from .scope import (
+    InvalidSelection,
+    ProjectRef,
+    Scope,
+    TimeRef,
+    UserRef,
+    check_period,
+    resolve_scope,
+)
 
 if TYPE_CHECKING:
     from databrewery_lab.connection import Brewery
 
-Freq = Literal["hour", "day", "week", "month"]
-FREQUENCIES: tuple[str, ...] = ("hour", "day", "week", "month")
+Freq = Literal["hour", "day", "week", "month", "quarter", "year"]
 _SECONDS_PER_HOUR = 3600.0
 
 
@@ -72,14 +79,6 @@ def _who(source: _Source, id_column: str, alias: str = "u") -> tuple[str, str]:
     )
 
 
-def _freq(freq: str) -> str:
-    if freq not in FREQUENCIES:
-        raise InvalidSelection(
-            f"freq={freq!r} is not a period; use one of {', '.join(FREQUENCIES)}."
-        )
-    return freq
-
-
 def _tz(tz: str) -> str:
     try:
         ZoneInfo(tz)
@@ -114,7 +113,7 @@ def annotations_over_time(
     until: TimeRef | None = None,
     annotators: UserRef | Iterable[UserRef] | None = None,
 ) -> MetricFrame:
-    """Annotations and skips per annotator per ``freq`` (hour, day, week, month).
+    """Annotations and skips per annotator per ``freq`` (one of :data:`~.scope.PERIODS`).
 
     Columns: ``period, annotator_id, annotator, annotations, skips``; one row per
     (period, annotator) with any activity.
@@ -132,7 +131,7 @@ def annotations_over_time(
         f"count(*) FILTER (WHERE NOT {source.skipped})::bigint AS annotations, "
         f"count(*) FILTER (WHERE {source.skipped})::bigint AS skips "
         f"FROM task_completion AS src WHERE {where} GROUP BY 1, 2",
-        (*params, _freq(freq), _tz(tz)),
+        (*params, check_period(freq), _tz(tz)),
     )
     label, join = _who(source, "annotator_id")
     frame = _run(
@@ -172,7 +171,7 @@ def active_annotators(
         f"count(*) FILTER (WHERE NOT {source.skipped})::bigint AS annotations, "
         f"count(*) FILTER (WHERE {source.skipped})::bigint AS skips "
         f"FROM task_completion AS src WHERE {where} GROUP BY 1",
-        (*params, _freq(freq), _tz(tz)),
+        (*params, check_period(freq), _tz(tz)),
     )
     frame = _run(brewery, query, "SELECT * FROM agg ORDER BY period")
     return _frame(frame, "active_annotators", _active_figure)

@@ -70,7 +70,7 @@ from databrewery_lab.analytics.overview_billing_workforce import (
 )
 from databrewery_lab.analytics.overview_drilldown import drill_down
 from databrewery_lab.analytics.scope import InvalidSelection, resolve_scope
-from databrewery_lab.analytics.workforce import resolve_tenancy
+from databrewery_lab.analytics.tenancy import resolve_tenancy
 from databrewery_lab.errors import ConnectionFailed, DatabreweryError
 from databrewery_lab.projects import Project
 
