@@ -248,9 +248,7 @@ class LabelStream:
             tiers.append(("overlap", fixed(overlap)))
         if s.maximum_annotations > 1 and "total_annotations" in t.c:
             # A constant, not a bound value, so a generic plan can use the partial index.
-            started = self._candidate(
-                t.c.total_annotations > sa.literal_column("0"), order=[t.c.id]
-            )
+            started = self._candidate(t.c.total_annotations > constant(0), order=[t.c.id])
             tiers.append(("breadth first", fixed(started)))
         tiers.append(("sampling", self._sampling_tier(schema)))
         if s.skip_queue == REQUEUE_FOR_ME and self._has_cancelled:
