@@ -24,10 +24,15 @@ import psycopg
 import sqlalchemy as sa
 
 Params = Mapping[str, Any]
-#: PostgreSQL 12 added ``plan_cache_mode``. Our prepared statements are built for one
-#: generic plan (constant shapes, partial-index predicates as literals); left to choose,
-#: the planner re-plans some of them on every execution once a project is large — 2 ms
-#: of planning for a 0.2 ms pick at 100k tasks.
+#: Session settings of a runner's connection. Its statements are point lookups by key,
+#: built for one generic plan (constant shapes, partial-index predicates as literals):
+#: - left to choose, the planner re-plans some of them on every execution once a project
+#:   is large (2 ms of planning for a 0.2 ms pick at 100k tasks);
+#: - statistics taken when the lock table was empty make it pick sequential scans of a
+#:   table that churns a row per click, its dead rows growing until autovacuum comes.
+_SESSION_SETTINGS = "SET enable_seqscan = off"
+#: PostgreSQL 12 added ``plan_cache_mode``.
+_GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan"
 _PLAN_CACHE_MODE_SINCE = 120000
 
 
@@ -113,8 +118,9 @@ class StatementRunner:
         if self._conn is None or self._conn.closed:
             conn = self._connect()
             conn.autocommit = True
+            conn.execute(_SESSION_SETTINGS)
             if conn.info.server_version >= _PLAN_CACHE_MODE_SINCE:
-                conn.execute("SET plan_cache_mode = force_generic_plan")
+                conn.execute(_GENERIC_PLANS)
             self._conn = conn
         return self._conn
 
